@@ -1,0 +1,242 @@
+"""`aggregator` command line: flags and AGGREGATOR_* variables → Settings → a command.
+
+Wiring only; the work is in service.py and the stage packages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from aggregator import __version__
+from aggregator.config import ConfigError, LoadedConfig, load
+from aggregator.model import PollResult
+from aggregator.observability import setup_logging
+from aggregator.settings import Settings
+from aggregator.store import IngestStats
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="feeds.yaml (env AGGREGATOR_CONFIG; default ./feeds.yaml)")
+    common.add_argument(
+        "--db",
+        help="SQLAlchemy URL (env AGGREGATOR_DATABASE_URL; default sqlite:///./aggregator.db)",
+    )
+    common.add_argument(
+        "--log-level", dest="log_level", help="DEBUG, INFO, WARNING (env AGGREGATOR_LOG_LEVEL)"
+    )
+    net = argparse.ArgumentParser(add_help=False)
+    net.add_argument("--host", help="listen address (env AGGREGATOR_HOST; default 127.0.0.1)")
+    net.add_argument("--port", type=int, help="listen port (env AGGREGATOR_PORT; default 8080)")
+    work = argparse.ArgumentParser(add_help=False)
+    work.add_argument(
+        "--workers", type=int, help="parser processes (env AGGREGATOR_WORKERS; default 2)"
+    )
+    work.add_argument(
+        "--concurrency", type=int, help="polls in flight (env AGGREGATOR_CONCURRENCY; default 16)"
+    )
+
+    p = argparse.ArgumentParser(prog="aggregator", description="Regional news feed aggregator.")
+    p.add_argument("--version", action="version", version=f"aggregator {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", parents=[common, net, work], help="poll and serve in one process")
+    sub.add_parser("serve", parents=[common, net], help="the web server alone")
+    poll = sub.add_parser("poll", parents=[common, work], help="the pollers alone")
+    poll.add_argument(
+        "--once", action="store_true", help="poll every due source once, print a summary, exit"
+    )
+    poll.add_argument(
+        "--source", action="append", default=[], help="with --once: only this source (repeatable)"
+    )
+    check = sub.add_parser("check", parents=[common], help="validate feeds.yaml")
+    check.add_argument("path", nargs="?", help="the file to check (default: --config)")
+    demo = sub.add_parser(
+        "demo", parents=[common, net, work], help="the whole service on bundled sample sources"
+    )
+    demo.add_argument(
+        "--keep", action="store_true", help="keep the demo database instead of a temporary one"
+    )
+    sub.add_parser("status", parents=[common], help="the source health table")
+    opml = sub.add_parser("opml", parents=[common], help="OPML export")
+    opml_sub = opml.add_subparsers(dest="opml_command", required=True, metavar="ACTION")
+    opml_sub.add_parser("export", parents=[common], help="print every feed as OPML 2.0")
+    db = sub.add_parser("db", parents=[common], help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", parents=[common], help="create or migrate the schema")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    flags = {
+        k: v
+        for k, v in vars(args).items()
+        if k in ("config", "db", "host", "port", "workers", "concurrency", "log_level")
+    }
+    settings = Settings.from_env(**flags)
+    setup_logging(settings.log_level)
+    command = args.command
+    if command == "check":
+        return cmd_check(args.path or settings.config)
+    if command == "db":
+        return cmd_db_upgrade(settings)
+    if command == "status":
+        return cmd_status(settings)
+    if command == "demo":
+        from aggregator.demo import run_demo
+
+        return run_demo(settings, keep=args.keep)
+    config = _load_or_exit(settings.config)
+    if config is None:
+        return EXIT_CONFIG
+    if command == "opml":
+        from aggregator.publish import render_opml
+
+        sys.stdout.write(render_opml(config.site, config.site.base_url, datetime.now(UTC)).decode())
+        return 0
+    if command == "poll" and args.once:
+        return cmd_poll_once(settings, config, args.source)
+    from aggregator.service import serve_forever
+
+    roles = {"run": (True, True), "serve": (True, False), "poll": (False, True)}[command]
+    asyncio.run(serve_forever(settings, config, web=roles[0], poll=roles[1]))
+    return 0
+
+
+def _load_or_exit(path: str) -> LoadedConfig | None:
+    try:
+        return load(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s); nothing was started", file=sys.stderr)
+        return None
+
+
+def cmd_check(path: str) -> int:
+    try:
+        config = load(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem)
+        return EXIT_CONFIG
+    print(config.summary)
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings) -> int:
+    from aggregator.store.engine import create_schema, make_engine, schema_version
+
+    engine = make_engine(settings.db)
+    create_schema(engine)
+    print(f"schema at version {schema_version(engine)}")
+    return 0
+
+
+def cmd_poll_once(settings: Settings, config: LoadedConfig, only: list[str]) -> int:
+    from aggregator.service import open_parts
+
+    unknown = [s for s in only if s not in config.site.sources]
+    if unknown:
+        print(f"unknown source(s): {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_CONFIG
+    console = Console(stderr=True)
+    results: list[tuple[PollResult, IngestStats]] = []
+
+    async def go() -> None:
+        async with open_parts(settings, config, poll=True) as parts:
+            assert parts.poller is not None
+            total = len(only or config.site.sources)
+            with Progress(
+                TextColumn("polling"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[last]}"),
+                console=console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("poll", total=total, last="")
+
+                def step(result: PollResult, stats: IngestStats) -> None:
+                    progress.update(
+                        task, advance=1, last=f"{result.source_id}: {result.status.value}"
+                    )
+
+                results.extend(await parts.poller.run_once(only or None, progress=step))
+
+    asyncio.run(go())
+    _print_summary(Console(), results)
+    return 0
+
+
+def _print_summary(console: Console, results: list[tuple[PollResult, IngestStats]]) -> None:
+    table = Table(title="poll summary", show_lines=False)
+    for col in ("source", "status", "http", "time", "new", "updated", "message"):
+        table.add_column(col, overflow="fold")
+    counts: Counter[str] = Counter()
+    for r, s in sorted(results, key=lambda rs: (not rs[0].status.is_success, rs[0].source_id)):
+        counts[r.status.value] += 1
+        style = "green" if r.status.is_success else "red"
+        table.add_row(
+            r.source_id,
+            f"[{style}]{r.status.value}[/]",
+            str(r.http_status or ""),
+            f"{r.duration:.2f}s",
+            str(s.new),
+            str(s.updated),
+            (r.message or "")[:120],
+        )
+    console.print(table)
+    summary = ", ".join(f"{n} {status}" for status, n in counts.most_common())
+    new_total = sum(s.new for _, s in results)
+    console.print(f"{len(results)} sources polled: {summary}; {new_total} new entries")
+
+
+def cmd_status(settings: Settings) -> int:
+    from aggregator.store import Store
+
+    store = Store(settings.db)
+    try:
+        rows = store.health()
+    finally:
+        store.close()
+    table = Table(title="source health")
+    for col in (
+        "source",
+        "region",
+        "status",
+        "http",
+        "last success",
+        "fails",
+        "next poll",
+        "entries",
+        "message",
+    ):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        ok = r.status in (None, "ok", "not_modified", "unchanged")
+        table.add_row(
+            r.id,
+            r.region,
+            f"[{'green' if ok else 'red'}]{r.status or 'new'}[/]",
+            str(r.http_status or ""),
+            r.last_success_at.strftime("%m-%d %H:%M") if r.last_success_at else "—",
+            str(r.consecutive_failures),
+            r.next_poll_at.strftime("%m-%d %H:%M") if not r.gone else "never",
+            str(r.entries_total),
+            (r.message or "")[:80],
+        )
+    Console().print(table)
+    return 0

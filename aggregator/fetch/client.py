@@ -1,0 +1,278 @@
+"""Network in, bytes out: one aiohttp session, conditional GET, and hard limits.
+
+All HTTP knowledge sits here: redirects followed by hand (so a 301/308 can be
+remembered and a loop stopped), the size cap counted on decompressed bytes as they
+stream (a small gzip can inflate to gigabytes), a deadline on the whole response
+(a source that drips a byte a second never finishes otherwise), and every failure
+mapped onto one health status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from aggregator import __version__
+from aggregator.errors import FetchError
+from aggregator.fetch.policy import parse_retry_after
+from aggregator.model import Fetched, PollStatus
+
+MAX_REDIRECTS = 5
+CHUNK = 64 * 1024
+USER_AGENT = f"aggregator/{__version__} (regional news aggregator; +https://github.com/)"
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.7, */*;q=0.5"
+)
+_REDIRECTS = {301, 302, 303, 307, 308}
+_PERMANENT = {301, 308}
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    """The source answered 304: nothing to parse."""
+
+    url: str
+    permanent_url: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    timeout: float = 20.0  # seconds for the whole exchange, body included
+    connect_timeout: float = 10.0
+    max_bytes: int = 10 * 1024 * 1024  # decompressed
+
+
+def make_session(user_agent: str = USER_AGENT, *, limit: int = 100) -> aiohttp.ClientSession:
+    """The one client session of a process; cookies are not kept between sources."""
+    connector = aiohttp.TCPConnector(
+        limit=limit, limit_per_host=0, ttl_dns_cache=300, enable_cleanup_closed=True
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        headers={"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,  # we inflate ourselves, under the size cap
+        raise_for_status=False,
+    )
+
+
+async def fetch(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    limits: Limits = Limits(),
+    accept: str | None = None,
+) -> Fetched | NotModified:
+    """GET a URL once, conditionally; raise FetchError with a health status on failure."""
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(limits.timeout):
+            return await _fetch(session, url, etag, last_modified, limits, accept)
+    except FetchError:
+        raise
+    except TimeoutError as exc:
+        took = time.monotonic() - started
+        raise FetchError(PollStatus.TIMEOUT, f"no complete answer within {took:.1f}s") from exc
+    except aiohttp.ClientConnectorDNSError as exc:
+        raise FetchError(
+            PollStatus.DNS, f"DNS lookup failed for {urlsplit(url).hostname}: {exc.os_error}"
+        ) from exc
+    except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError) as exc:
+        raise FetchError(PollStatus.TLS, f"TLS error: {exc}") from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise FetchError(PollStatus.CONNECTION, f"cannot connect: {exc.os_error or exc}") from exc
+    except (aiohttp.InvalidURL, ValueError) as exc:
+        raise FetchError(PollStatus.ERROR, f"invalid URL: {exc}") from exc
+    except aiohttp.ClientError as exc:
+        raise FetchError(PollStatus.CONNECTION, f"{type(exc).__name__}: {exc}") from exc
+    except OSError as exc:
+        raise FetchError(PollStatus.CONNECTION, f"{type(exc).__name__}: {exc}") from exc
+
+
+async def _fetch(
+    session: aiohttp.ClientSession,
+    url: str,
+    etag: str | None,
+    last_modified: str | None,
+    limits: Limits,
+    accept: str | None,
+) -> Fetched | NotModified:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    if accept:
+        headers["Accept"] = accept
+    timeout = aiohttp.ClientTimeout(
+        total=None, sock_connect=limits.connect_timeout, sock_read=limits.timeout
+    )
+    current = url
+    seen = {url}
+    permanent: str | None = None
+    all_permanent = True
+    for _hop in range(MAX_REDIRECTS + 1):
+        async with session.get(
+            current, headers=headers, allow_redirects=False, timeout=timeout
+        ) as resp:
+            if resp.status in _REDIRECTS:
+                location = resp.headers.get("Location")
+                if not location:
+                    raise FetchError(
+                        PollStatus.HTTP_ERROR,
+                        f"HTTP {resp.status} without Location",
+                        http_status=resp.status,
+                    )
+                target = urljoin(current, location)
+                if urlsplit(target).scheme not in ("http", "https"):
+                    raise FetchError(
+                        PollStatus.REDIRECT, f"redirect to a non-HTTP URL {target[:200]}"
+                    )
+                if target in seen:
+                    raise FetchError(
+                        PollStatus.REDIRECT,
+                        f"redirect loop at {target[:200]}",
+                        http_status=resp.status,
+                    )
+                seen.add(target)
+                all_permanent = all_permanent and resp.status in _PERMANENT
+                permanent = target if all_permanent else permanent
+                current = target
+                continue
+            facts = tuple((k, v) for k, v in resp.headers.items())
+            if resp.status == 304:
+                return NotModified(current, permanent, facts)
+            if resp.status != 200:
+                raise _status_error(resp.status, resp.headers, await _peek(resp))
+            body = await read_body(resp, limits.max_bytes)
+            return Fetched(
+                url=current,
+                body=body,
+                content_type=resp.content_type,
+                charset=resp.charset,
+                etag=resp.headers.get("ETag"),
+                last_modified=resp.headers.get("Last-Modified"),
+                status=resp.status,
+                permanent_url=permanent,
+                headers=facts,
+            )
+    raise FetchError(PollStatus.REDIRECT, f"more than {MAX_REDIRECTS} redirects")
+
+
+async def read_body(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The decompressed body, refused as soon as it passes `max_bytes`."""
+    encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+    inflater = None
+    if encoding in ("gzip", "x-gzip"):
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        inflater = zlib.decompressobj()
+    declared = resp.content_length
+    if declared is not None and inflater is None and declared > max_bytes:
+        raise FetchError(
+            PollStatus.TOO_LARGE,
+            f"body of {declared} bytes is over the {max_bytes}-byte cap",
+            http_status=resp.status,
+        )
+    out = bytearray()
+    raw = 0
+    async for chunk in resp.content.iter_chunked(CHUNK):
+        raw += len(chunk)
+        if inflater is None:
+            out += chunk
+        else:
+            try:
+                data = inflater.decompress(chunk, max_bytes - len(out) + 1)
+                while inflater.unconsumed_tail and len(out) + len(data) <= max_bytes:
+                    data += inflater.decompress(
+                        inflater.unconsumed_tail, max_bytes - len(out) - len(data) + 1
+                    )
+            except zlib.error as exc:
+                raise FetchError(
+                    PollStatus.CONNECTION,
+                    f"corrupt {encoding} body: {exc}",
+                    http_status=resp.status,
+                ) from exc
+            out += data
+        if len(out) > max_bytes:
+            raise FetchError(
+                PollStatus.TOO_LARGE,
+                f"body passed the {max_bytes}-byte cap (after {raw} bytes on the wire)",
+                http_status=resp.status,
+                bytes_read=raw,
+            )
+    if inflater is not None:
+        out += inflater.flush()
+        if len(out) > max_bytes:
+            raise FetchError(
+                PollStatus.TOO_LARGE,
+                f"body passed the {max_bytes}-byte cap",
+                http_status=resp.status,
+            )
+    return bytes(out)
+
+
+async def _peek(resp: aiohttp.ClientResponse, limit: int = 8192) -> bytes:
+    try:
+        return await resp.content.read(limit)
+    except (aiohttp.ClientError, OSError):
+        return b""
+
+
+_CHALLENGE_MARKERS = (
+    b"challenge",
+    b"captcha",
+    b"cf-chl",
+    b"document.cookie",
+    b"__jsl_clearance",
+    b"yunsuo",
+    b"safedog",
+)
+
+
+def _status_error(status: int, headers: CIMultiDictProxy[str], peek: bytes) -> FetchError:
+    now = datetime.now(UTC)
+    retry = parse_retry_after(headers.get("Retry-After"), now)
+    seconds = retry.total_seconds() if retry is not None else None
+    if status == 410:
+        return FetchError(
+            PollStatus.GONE,
+            "HTTP 410 Gone: the source says it is gone for good",
+            http_status=status,
+        )
+    if status == 412 or (
+        status in (403, 503, 521) and any(m in peek.lower() for m in _CHALLENGE_MARKERS)
+    ):
+        return FetchError(
+            PollStatus.ANTI_BOT,
+            f"HTTP {status}: blocked by an anti-bot check",
+            http_status=status,
+            retry_after=seconds,
+        )
+    if status in (429, 503) and retry is not None:
+        return FetchError(
+            PollStatus.HTTP_ERROR,
+            f"HTTP {status}, asked to retry after {_human(retry)}",
+            http_status=status,
+            retry_after=seconds,
+        )
+    return FetchError(
+        PollStatus.HTTP_ERROR, f"HTTP {status}", http_status=status, retry_after=seconds
+    )
+
+
+def _human(delta: timedelta) -> str:
+    s = int(delta.total_seconds())
+    return f"{s}s" if s < 120 else f"{s // 60}m"

@@ -1,0 +1,178 @@
+"""Untrusted markup → safe HTML and plain text. PURE.
+
+Everything from a source is hostile until cleaned here: nh3 keeps a small set of
+tags, drops scripts, event attributes, iframes and non-http(s) URLs, and relative
+links are made absolute so they still work inside a reader.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+
+import nh3
+
+from aggregator.normalise.urls import absolute
+
+MAX_TITLE = 500
+MAX_SUMMARY_HTML = 64 * 1024
+MAX_CONTENT_HTML = 1024 * 1024
+SUMMARY_CHARS = 240  # excerpt length when a source gives only a body
+
+_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "u",
+    "ul",
+    "video",
+    "audio",
+    "source",
+}
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "video": {"src", "poster", "controls", "width", "height"},
+    "audio": {"src", "controls"},
+    "source": {"src", "type"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "time": {"datetime"},
+    "abbr": {"title"},
+}
+_URL_ATTRS = {"href", "src", "poster"}
+_DROP_WITH_CONTENT = {
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "form",
+    "button",
+    "select",
+    "textarea",
+}
+_BLOCK = re.compile(r"<(?:/?(?:p|div|br|li|tr|h[1-6]|blockquote|section|article|table)\b)", re.I)
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*")
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ORIGIN = re.compile(r"(?:来源|来自|稿源|转载自|转自)\s*[:：]\s*([^\s\u3000<>|，,。；;)）]{2,30})")
+
+
+def _url_filter(base: str | None) -> Callable[[str, str, str], str | None]:
+    def keep(tag: str, attr: str, value: str) -> str | None:
+        if attr in _URL_ATTRS:
+            return absolute(value, base)
+        return value
+
+    return keep
+
+
+def sanitize(markup: str | None, base: str | None, limit: int = MAX_CONTENT_HTML) -> str:
+    """Safe HTML for readers, with links made absolute against `base`."""
+    if not markup:
+        return ""
+    markup = _XML_ILLEGAL.sub("", markup[: limit * 2])
+    cleaned = nh3.clean(
+        markup,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        clean_content_tags=_DROP_WITH_CONTENT,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=_url_filter(base),
+        strip_comments=True,
+    ).strip()
+    return cleaned[:limit] if len(cleaned) > limit else cleaned
+
+
+def plain(markup: str | None) -> str:
+    """Text of an HTML fragment: tags gone, entities decoded, whitespace collapsed."""
+    if not markup:
+        return ""
+    markup = _XML_ILLEGAL.sub("", markup)
+    if "<" in markup:
+        markup = _BLOCK.sub(lambda m: "\n" + m.group(0), markup)
+        markup = nh3.clean(
+            markup, tags=set(), clean_content_tags=_DROP_WITH_CONTENT | {"head", "title"}
+        )
+    text = html.unescape(markup) if "&" in markup else markup
+    text = _WS.sub(" ", text)
+    return _BLANK_LINES.sub("\n", text).strip()
+
+
+def clean_title(title: str | None) -> str:
+    """A title as one line of plain text."""
+    text = plain(title).replace("\n", " ")
+    return text[:MAX_TITLE]
+
+
+def excerpt(text: str, chars: int = SUMMARY_CHARS) -> str:
+    """The start of a text, cut at a sentence end where one is near (CJK-aware)."""
+    text = text.replace("\n", " ").strip()
+    if len(text) <= chars:
+        return text
+    cut = text[:chars]
+    for stop in ("。", "！", "？", ". ", "；"):
+        at = cut.rfind(stop)
+        if at >= chars // 2:
+            return cut[: at + len(stop)].strip()
+    return cut.rstrip() + "…"
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def find_origin(text: str) -> str | None:
+    """The publisher named by a 来源 line near the start of a text."""
+    m = _ORIGIN.search(text[:400])
+    return m.group(1) if m else None

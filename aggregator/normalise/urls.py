@@ -1,0 +1,110 @@
+"""Links: absolute, without tracking parameters, and a canonical form for identity. PURE."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+_TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "_hs")
+_TRACKING = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "spm",
+        "share_token",
+        "isappinstalled",
+        "wxfrom",
+        "clicktime",
+        "enterid",
+        "scene",
+        "sharer_shareinfo",
+        "sharer_shareinfo_first",
+        "ref_src",
+        "ref_url",
+        "_ga",
+        "_gl",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+    }
+)
+# `from=` is a tracker only with WeChat's share values; elsewhere it may select content.
+_WECHAT_FROM = frozenset({"singlemessage", "groupmessage", "timeline"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SAFE_SCHEMES = ("http", "https")
+_WS = re.compile(r"[\s\u3000]+")
+
+
+def is_tracking(name: str, value: str) -> bool:
+    low = name.lower()
+    if low.startswith(_TRACKING_PREFIXES) or low in _TRACKING:
+        return True
+    return low == "from" and value.lower() in _WECHAT_FROM
+
+
+def absolute(url: str | None, base: str | None) -> str | None:
+    """Resolve a link against its base; None unless the result is http(s)."""
+    if not url:
+        return None
+    url = _WS.sub("", url.strip())
+    if not url:
+        return None
+    try:
+        out = urljoin(base or "", url)
+        parts = urlsplit(out)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _SAFE_SCHEMES or not parts.hostname:
+        return None
+    return out
+
+
+def strip_tracking(url: str) -> str:
+    """Drop utm_* and similar parameters, keeping everything else as it was."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not is_tracking(k, v)]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept, doseq=True)))
+
+
+def clean_link(url: str | None, base: str | None) -> str | None:
+    """The link readers follow: absolute, tracking parameters removed."""
+    out = absolute(url, base)
+    return strip_tracking(out) if out else None
+
+
+def canonical(url: str) -> str:
+    """An identity form: case, default port, fragment, trailing slash and trackers ignored."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    path = parts.path or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    pairs = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking(k, v)
+    )
+    # http and https copies of one page are one page.
+    return urlunsplit(
+        ("https" if scheme in _SAFE_SCHEMES else scheme, netloc, path, urlencode(pairs), "")
+    )

@@ -1,0 +1,114 @@
+"""Logs an admin can read and Prometheus metrics.
+
+One log line per poll: source, region, status, HTTP code, duration, bytes, new entries.
+Lines are JSON when stderr is not a terminal (for collectors), key=value text when it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from prometheus_client import Counter, Gauge, Histogram
+
+from aggregator.model import PollResult, Source
+
+POLLS = Counter("aggregator_polls_total", "Polls by outcome", ["status"])
+FETCH_SECONDS = Histogram(
+    "aggregator_fetch_seconds",
+    "Time per poll (fetch, parse, store)",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60),
+)
+BYTES = Counter("aggregator_fetched_bytes_total", "Bytes fetched from sources")
+ENTRIES = Counter("aggregator_entries_ingested_total", "Entries stored", ["kind"])
+SCHEDULER_LAG = Gauge("aggregator_scheduler_lag_seconds", "How late the last claimed poll started")
+FEED_RENDERS = Counter("aggregator_feed_renders_total", "Feeds rendered (cache misses)", ["format"])
+FEED_REQUESTS = Counter("aggregator_feed_requests_total", "Feed requests", ["outcome"])
+
+poll_log = logging.getLogger("aggregator.poll")
+
+
+def record_poll(result: PollResult, stats: Any, source: Source) -> None:
+    """Count one poll and write its log line."""
+    POLLS.labels(result.status.value).inc()
+    FETCH_SECONDS.observe(result.duration)
+    BYTES.inc(result.bytes)
+    ENTRIES.labels("new").inc(stats.new)
+    ENTRIES.labels("updated").inc(stats.updated)
+    level = logging.INFO if result.status.is_success else logging.WARNING
+    poll_log.log(
+        level,
+        "poll %s %s",
+        source.id,
+        result.status.value,
+        extra={
+            "event": "poll",
+            "source": source.id,
+            "region": source.region,
+            "status": result.status.value,
+            "http": result.http_status,
+            "ms": round(result.duration * 1000),
+            "bytes": result.bytes,
+            "new": stats.new,
+            "updated": stats.updated,
+            "detail": result.message[:200] or None,
+            "next": result.next_poll_at.isoformat(timespec="seconds")
+            if result.next_poll_at
+            else None,
+        },
+    )
+
+
+_STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in record.__dict__.items() if k not in _STD and v is not None}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        out.update(_fields(record))
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(out, default=str).decode()
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        fields = _fields(record)
+        if fields.get("event") == "poll":
+            f = fields
+            line = (
+                f"{when} {f['status']:<13} {f['source']:<24} http={f.get('http') or '-'} "
+                f"{f['ms']}ms {f['bytes']}B new={f['new']}"
+            )
+            if f.get("detail"):
+                line += f"  {f['detail']}"
+        else:
+            extra = " ".join(f"{k}={v}" for k, v in fields.items())
+            line = f"{when} {record.levelname.lower():<7} {record.getMessage()} {extra}".rstrip()
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def setup_logging(level: str = "INFO", *, json: bool | None = None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    use_json = (not sys.stderr.isatty()) if json is None else json
+    handler.setFormatter(JsonFormatter() if use_json else TextFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

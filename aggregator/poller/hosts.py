@@ -1,0 +1,38 @@
+"""Politeness per host: at most `per_host` requests in flight and a gap between starts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+
+@dataclass
+class _Host:
+    slots: asyncio.Semaphore
+    next_start: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class HostGate:
+    """Shared by every poll of a process; `acquire(url, per_host, gap)` waits its turn."""
+
+    def __init__(self) -> None:
+        self._hosts: dict[str, _Host] = {}
+
+    @asynccontextmanager
+    async def acquire(self, url: str, per_host: int, gap: float) -> AsyncIterator[None]:
+        host = (urlsplit(url).hostname or "").lower()
+        entry = self._hosts.get(host)
+        if entry is None:
+            entry = self._hosts[host] = _Host(asyncio.Semaphore(max(per_host, 1)))
+        async with entry.slots:
+            async with entry.lock:
+                wait = entry.next_start - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                entry.next_start = time.monotonic() + gap
+            yield

@@ -1,0 +1,146 @@
+"""One poll of one source, read top to bottom: fetch → parse → normalise → store.
+
+Every failure becomes a PollResult on the source's health record; nothing here lets
+one source's trouble reach another's poll.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiohttp
+
+from aggregator.errors import FetchError
+from aggregator.fetch import policy
+from aggregator.fetch.client import Limits, NotModified, fetch
+from aggregator.model import Article, PollResult, PollStatus, Source
+from aggregator.normalise import Context
+from aggregator.poller.hosts import HostGate
+from aggregator.poller.pool import ParsePool
+from aggregator.poller.work import Job
+from aggregator.store import Claim, IngestStats, SourceUpdate, Store
+
+
+@dataclass
+class Deps:
+    """What a poll needs from the process: injected, so tests can swap any of it."""
+
+    store: Store
+    session: aiohttp.ClientSession
+    pool: ParsePool
+    gate: HostGate
+    context: Context
+    clock: Callable[[], datetime]
+    rng: random.Random
+
+
+async def poll_source(claim: Claim, source: Source, deps: Deps) -> tuple[PollResult, IngestStats]:
+    """Poll once and record the outcome; returns what was recorded."""
+    started = deps.clock()
+    t0 = time.monotonic()
+    update = SourceUpdate()
+    articles: tuple[Article, ...] = ()
+    status, message, http_status, size, seen = PollStatus.OK, "", None, 0, 0
+    retry_after: timedelta | None = None
+    hint = timedelta(seconds=claim.hint_floor_s) if claim.hint_floor_s else None
+    try:
+        async with deps.gate.acquire(claim.url, source.per_host, source.host_gap.total_seconds()):
+            limits = Limits(timeout=source.timeout.total_seconds(), max_bytes=source.max_bytes)
+            got = await fetch(
+                deps.session,
+                claim.url,
+                etag=claim.etag,
+                last_modified=claim.last_modified,
+                limits=limits,
+            )
+    except FetchError as exc:
+        status, message, http_status, size = (
+            exc.status,
+            exc.message,
+            exc.http_status,
+            exc.bytes_read,
+        )
+        if exc.retry_after is not None:
+            retry_after = timedelta(seconds=exc.retry_after)
+        update = SourceUpdate(gone=exc.status is PollStatus.GONE)
+    else:
+        headers = {k.lower(): v for k, v in got.headers}
+        cache_hint = policy.cache_floor(headers, started)
+        if isinstance(got, NotModified):
+            status, http_status = PollStatus.NOT_MODIFIED, 304
+            hint = cache_hint or hint
+            update = SourceUpdate(effective_url=got.permanent_url, hint_floor_s=_seconds(hint))
+        else:
+            http_status, size = got.status, len(got.body)
+            body_hash = hashlib.sha256(got.body).hexdigest()
+            validators = (got.etag, got.last_modified, body_hash)
+            if body_hash == claim.body_hash:
+                status, message = PollStatus.UNCHANGED, "same bytes as last time; not parsed"
+                hint = cache_hint or hint
+                update = SourceUpdate(
+                    validators=validators,
+                    effective_url=got.permanent_url,
+                    hint_floor_s=_seconds(hint),
+                )
+            else:
+                job = Job(got.body, got.url, got.charset, source, deps.context, started)
+                outcome = await deps.pool.run(job)
+                status, message, seen = outcome.status, outcome.message, outcome.entries_seen
+                if status.is_success:
+                    articles = outcome.articles
+                    floors = [
+                        h
+                        for h in (
+                            cache_hint,
+                            policy.feed_floor(outcome.ttl_minutes, outcome.update_period),
+                        )
+                        if h
+                    ]
+                    hint = max(floors) if floors else None
+                    update = SourceUpdate(
+                        validators=validators,
+                        effective_url=got.permanent_url,
+                        feed_title=outcome.feed_title,
+                        site_link=outcome.site_link,
+                        hint_floor_s=_seconds(hint) or 0.0,
+                        warnings=outcome.warnings,
+                    )
+                else:
+                    update = SourceUpdate(
+                        effective_url=got.permanent_url, warnings=outcome.warnings
+                    )
+    ok = status.is_success
+    next_at, reason = policy.next_poll(
+        started,
+        source.interval,
+        ok=ok,
+        failures=0 if ok else claim.failures + 1,
+        retry_after=retry_after,
+        hint_floor=hint,
+        gone=update.gone,
+        rng=deps.rng,
+    )
+    result = PollResult(
+        source_id=claim.source_id,
+        status=status,
+        started=started,
+        duration=time.monotonic() - t0,
+        message=message,
+        http_status=http_status,
+        bytes=size,
+        entries_seen=seen,
+        next_poll_at=next_at,
+        next_poll_reason=reason,
+        retry_after=started + retry_after if retry_after is not None else None,
+    )
+    stats = await deps.store.call(deps.store.save_poll, claim, result, update, articles, started)
+    return result, stats
+
+
+def _seconds(delta: timedelta | None) -> float | None:
+    return delta.total_seconds() if delta is not None else None

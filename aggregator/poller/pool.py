@@ -1,0 +1,117 @@
+"""Worker processes for parsing, each killable, so the event loop never waits on a parser.
+
+feedparser has inputs that take seconds of CPU; a job past its deadline kills its
+worker (a fresh one takes its place) and comes back as a parse timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing as mp
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from aggregator.model import PollStatus
+from aggregator.poller.work import Job, Outcome, digest_document
+
+
+def _serve(conn: Connection) -> None:
+    """A worker's loop: one job in, one outcome out, until the pipe closes."""
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(digest_document(job))
+
+
+class _Worker:
+    def __init__(self, ctx: mp.context.BaseContext) -> None:
+        ours, theirs = ctx.Pipe()
+        self.conn: Connection = ours
+        self.process: BaseProcess = ctx.Process(target=_serve, args=(theirs,), daemon=True)  # type: ignore[attr-defined]
+        self.process.start()
+        theirs.close()
+
+    def run(self, job: Job, deadline: float) -> Outcome | None:
+        self.conn.send(job)
+        if self.conn.poll(deadline):
+            result: Outcome = self.conn.recv()
+            return result
+        return None
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.process.kill()
+            self.process.join(2)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+class ParsePool:
+    """`processes` workers; `processes=0` parses on a thread of this process (tests, `try`)."""
+
+    def __init__(self, processes: int = 2, deadline: float = 30.0) -> None:
+        self.deadline = deadline
+        self.processes = processes
+        self._ctx = mp.get_context("spawn")
+        self._threads = ThreadPoolExecutor(max(processes, 1), thread_name_prefix="parse")
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._workers: list[_Worker] = []
+
+    async def start(self) -> None:
+        if self.processes <= 0 or self._idle is not None:
+            return
+        self._idle = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        workers = await asyncio.gather(
+            *(
+                loop.run_in_executor(self._threads, _Worker, self._ctx)
+                for _ in range(self.processes)
+            )
+        )
+        for w in workers:
+            self._workers.append(w)
+            self._idle.put_nowait(w)
+
+    async def close(self) -> None:
+        for w in self._workers:
+            w.kill()
+        self._workers.clear()
+        self._idle = None
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, job: Job) -> Outcome:
+        loop = asyncio.get_running_loop()
+        if self.processes <= 0:
+            return await loop.run_in_executor(self._threads, digest_document, job)
+        if self._idle is None:
+            await self.start()
+        assert self._idle is not None
+        worker = await self._idle.get()
+        try:
+            outcome = await loop.run_in_executor(self._threads, worker.run, job, self.deadline)
+        except BaseException:
+            # Cancelled or broken mid-job: the worker's state is unknown, replace it.
+            self._replace(worker)
+            raise
+        if outcome is None:
+            self._replace(worker)
+            return Outcome(
+                PollStatus.PARSE_ERROR,
+                f"parsing took longer than {self.deadline:g}s and was stopped",
+            )
+        self._idle.put_nowait(worker)
+        return outcome
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        if worker in self._workers:
+            self._workers.remove(worker)
+        if self._idle is None:
+            return
+        fresh = _Worker(self._ctx)
+        self._workers.append(fresh)
+        self._idle.put_nowait(fresh)

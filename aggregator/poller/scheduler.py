@@ -1,0 +1,214 @@
+"""The poller: asks the store what is due, polls it within limits, logs each poll.
+
+APScheduler ticks `Poller.tick` every second; a tick claims as many due sources as
+there are free slots. When each source is next due lives in the store (next_poll_at),
+so several pollers can share one database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from aggregator import observability as obs
+from aggregator.model import PollResult, PollStatus, Site
+from aggregator.normalise import Context
+from aggregator.poller.hosts import HostGate
+from aggregator.poller.pipeline import Deps, poll_source
+from aggregator.poller.pool import ParsePool
+from aggregator.store import Claim, IngestStats, LeaseLost, SourceUpdate, Store
+
+log = logging.getLogger("aggregator.poll")
+
+Listener = Callable[[PollResult, IngestStats], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Poller:
+    """Polls due sources with a global concurrency limit and per-host politeness."""
+
+    def __init__(
+        self,
+        store: Store,
+        site: Site,
+        session: object,
+        pool: ParsePool,
+        *,
+        concurrency: int = 16,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.store = store
+        self.site = site
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.concurrency = concurrency
+        self.deps = Deps(
+            store=store,
+            session=session,  # type: ignore[arg-type]
+            pool=pool,
+            gate=HostGate(),
+            context=Context(site.timezone, site.channels),
+            clock=clock,
+            rng=rng or random.Random(),
+        )
+        self._running: set[asyncio.Task[None]] = set()
+        self._listeners: list[Listener] = []
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def on_poll(self, listener: Listener) -> None:
+        """Call `listener(result, stats)` after every recorded poll (cache invalidation)."""
+        self._listeners.append(listener)
+
+    def apply(self, site: Site) -> None:
+        """Use a new config from the next claim on."""
+        self.site = site
+        self.deps.context = Context(site.timezone, site.channels)
+
+    # ------------------------------------------------------------ scheduling
+
+    def start(self, tick_seconds: float = 1.0) -> None:
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=tick_seconds,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            id="poll-tick",
+            next_run_time=datetime.now(UTC),
+        )
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        for task in list(self._running):
+            task.cancel()
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def tick(self) -> int:
+        """Claim what is due and start polling it; returns how many polls started."""
+        free = self.concurrency - len(self._running)
+        if free <= 0:
+            return 0
+        try:
+            claims = await self.store.call(
+                self.store.claim_due, self.deps.clock(), free, self.owner, self._lease()
+            )
+        except Exception:
+            log.exception("poll: could not claim due sources")
+            return 0
+        for claim in claims:
+            task = asyncio.create_task(self._poll(claim))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        lags = [(self.deps.clock() - c.due_at).total_seconds() for c in claims if c.due_at]
+        if lags:
+            obs.SCHEDULER_LAG.set(max(0.0, max(lags)))
+        return len(claims)
+
+    def _lease(self) -> timedelta:
+        longest = max(
+            (s.timeout for s in self.site.sources.values()), default=timedelta(seconds=20)
+        )
+        return longest * 2 + timedelta(seconds=self.deps.pool.deadline + 30)
+
+    async def _poll(self, claim: Claim) -> None:
+        source = self.site.sources.get(claim.source_id)
+        if source is None:  # removed from feeds.yaml since the claim
+            await self.store.call(self.store.release, claim)
+            return
+        try:
+            result, stats = await poll_source(claim, source, self.deps)
+        except LeaseLost as exc:
+            log.warning("%s", exc)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A bug in one poll must not stop the scheduler; record it on the source.
+            log.exception("poll: unexpected failure for %s", claim.source_id)
+            result, stats = await self._record_crash(claim, source.interval, exc)
+        try:
+            obs.record_poll(result, stats, source)
+        except Exception:
+            log.exception("poll: could not log the poll of %s", claim.source_id)
+        for listener in self._listeners:
+            try:
+                listener(result, stats)
+            except Exception:
+                log.exception("poll: listener failed")
+
+    async def _record_crash(
+        self, claim: Claim, interval: timedelta, exc: Exception
+    ) -> tuple[PollResult, IngestStats]:
+        now = self.deps.clock()
+        result = PollResult(
+            source_id=claim.source_id,
+            status=PollStatus.ERROR,
+            started=now,
+            duration=0.0,
+            message=f"unexpected {type(exc).__name__}: {str(exc)[:300]}",
+            next_poll_at=now + interval,
+            next_poll_reason="interval (after an internal error)",
+        )
+        try:
+            await self.store.call(self.store.save_poll, claim, result, SourceUpdate(), ())
+        except Exception:
+            log.exception("poll: could not record the failure of %s", claim.source_id)
+        return result, IngestStats()
+
+    # ------------------------------------------------------------ one pass
+
+    async def run_once(
+        self,
+        only: list[str] | None = None,
+        progress: Callable[[PollResult, IngestStats], None] | None = None,
+    ) -> list[tuple[PollResult, IngestStats]]:
+        """Poll every due source once (all of them on a new database), then return."""
+        done: list[tuple[PollResult, IngestStats]] = []
+
+        def collect(result: PollResult, stats: IngestStats) -> None:
+            done.append((result, stats))
+            if progress is not None:
+                progress(result, stats)
+
+        self.on_poll(collect)
+        try:
+            polled: set[str] = set()
+            while True:
+                now = self.deps.clock()
+                free = self.concurrency - len(self._running)
+                claims: list[Claim] = []
+                if free > 0:
+                    wanted = [s for s in (only or self.site.sources) if s not in polled]
+                    if wanted:
+                        claims = await self.store.call(
+                            self.store.claim_due, now, free, self.owner, self._lease(), wanted, True
+                        )
+                for claim in claims:
+                    polled.add(claim.source_id)
+                    task = asyncio.create_task(self._poll(claim))
+                    self._running.add(task)
+                    task.add_done_callback(self._running.discard)
+                if not claims and not self._running:
+                    return done
+                if self._running:
+                    await asyncio.wait(set(self._running), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._listeners.remove(collect)

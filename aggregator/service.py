@@ -1,0 +1,97 @@
+"""Wiring a running process: store, parser pool, client session, poller, web server.
+
+`run` is all of it, `serve` the web server alone, `poll` the poller alone. Each piece
+has one owner here, opened in order and closed in reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiohttp
+
+from aggregator.config import LoadedConfig
+from aggregator.fetch.client import make_session
+from aggregator.poller.pool import ParsePool
+from aggregator.poller.scheduler import Poller
+from aggregator.settings import Settings
+from aggregator.store import IngestStats, Store
+from aggregator.web.app import make_app, start_site
+from aggregator.web.runtime import Runtime
+
+log = logging.getLogger("aggregator")
+
+
+@dataclass
+class Parts:
+    store: Store
+    runtime: Runtime
+    poller: Poller | None = None
+    session: aiohttp.ClientSession | None = None
+    pool: ParsePool | None = None
+
+
+@contextlib.asynccontextmanager
+async def open_parts(
+    settings: Settings, config: LoadedConfig, *, poll: bool
+) -> AsyncIterator[Parts]:
+    """Open the store (and, to poll, the pool, session and poller); close them all after."""
+    now = datetime.now(UTC)
+    store = await asyncio.to_thread(Store, settings.db)
+    try:
+        if poll:
+            await store.call(store.sync_sources, config.site, now)
+        else:
+            await store.call(store.configure, config.site)
+        runtime = Runtime(config=config, store=store, loaded_at=now, polling=poll)
+        if not poll:
+            yield Parts(store, runtime)
+            return
+        pool = ParsePool(settings.workers)
+        await pool.start()
+        session = make_session()
+        try:
+            poller = Poller(store, config.site, session, pool, concurrency=settings.concurrency)
+
+            def invalidate(_result: object, stats: IngestStats) -> None:
+                if stats.changed_feeds:
+                    runtime.cache.invalidate(stats.changed_feeds)
+
+            poller.on_poll(invalidate)
+            yield Parts(store, runtime, poller, session, pool)
+        finally:
+            await session.close()
+            await pool.close()
+    finally:
+        await asyncio.to_thread(store.close)
+
+
+async def serve_forever(settings: Settings, config: LoadedConfig, *, web: bool, poll: bool) -> None:
+    """Run until SIGINT/SIGTERM: the roles asked for, sharing one store."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with open_parts(settings, config, poll=poll) as parts:
+        runner = None
+        if web:
+            runner = await start_site(make_app(parts.runtime), settings.host, settings.port)
+            log.info("serving on http://%s:%s/ (%s)", settings.host, settings.port, config.summary)
+        if parts.poller is not None:
+            parts.poller.start()
+            log.info("polling %d sources", len(config.site.sources))
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping")
+            if parts.poller is not None:
+                await parts.poller.stop()
+            if runner is not None:
+                await runner.cleanup()

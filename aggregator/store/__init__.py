@@ -1,0 +1,181 @@
+"""The Store facade: every database operation the service performs, one method each.
+
+Methods are synchronous and run one transaction each; async code awaits them through
+`Store.call`, which runs them on the store's own threads (one thread on SQLite: one
+writer at a time, as SQLite wants).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import Connection, func, select
+
+from aggregator.errors import StoreError
+from aggregator.model import Article, Cursor, FeedItem, FeedQuery, PollResult, Site
+from aggregator.store import feeds, sources
+from aggregator.store.engine import create_schema, make_engine, schema_version
+from aggregator.store.ingest import IngestStats, ingest
+from aggregator.store.sources import Claim, LeaseLost, SourceUpdate
+from aggregator.store.tables import ENTRIES, FEED_CHANGES, SCHEMA_VERSION, SOURCES, STORIES
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+__all__ = ["Claim", "IngestStats", "LeaseLost", "SourceUpdate", "Store"]
+
+
+class Store:
+    """One database (SQLite file or PostgreSQL) shared by pollers and servers."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        if create:
+            create_schema(self.engine)
+        found = schema_version(self.engine)
+        if found is None or found < SCHEMA_VERSION:
+            raise StoreError(
+                f"store: database schema is version {found}, this code needs {SCHEMA_VERSION}: "
+                "run `aggregator db upgrade`"
+            )
+        threads = 1 if self.dialect == "sqlite" else 4
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="store")
+        self._regions: dict[str, tuple[str, ...]] = {}
+        self._site: Site | None = None
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()
+
+    async def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run a store method on the store's threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    def _write(self) -> Any:
+        return self.engine.connect().execution_options(write=True)
+
+    # ---------------------------------------------------------------- config
+
+    def configure(self, site: Site) -> None:
+        """Use this config's region tree for feed membership from now on."""
+        stored = self._stored_regions()
+        regions = {
+            sid: site.ancestors(region) if region in site.regions else (region,)
+            for sid, region in stored.items()
+            if region
+        }
+        regions.update({s.id: site.ancestors(s.region) for s in site.sources.values()})
+        self._regions = regions
+        self._site = site
+
+    def _stored_regions(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {r.id: r.region for r in conn.execute(select(sources.C.id, sources.C.region))}
+
+    def regions_of(self, source_id: str) -> tuple[str, ...]:
+        return self._regions.get(source_id, ())
+
+    def sync_sources(self, site: Site, now: datetime, rng: random.Random | None = None) -> None:
+        with self._write() as conn, conn.begin():
+            sources.sync_sources(conn, site, now, rng or random.Random())
+        self.configure(site)
+
+    # ---------------------------------------------------------------- polling
+
+    def claim_due(
+        self,
+        now: datetime,
+        limit: int,
+        owner: str,
+        lease: timedelta,
+        only: Sequence[str] = (),
+        include_new: bool = False,
+    ) -> list[Claim]:
+        with self._write() as conn, conn.begin():
+            return sources.claim_due(
+                conn, now, limit, owner, lease, only=only, include_new=include_new
+            )
+
+    def save_poll(
+        self,
+        claim: Claim,
+        result: PollResult,
+        update: SourceUpdate,
+        articles: Sequence[Article] = (),
+        now: datetime | None = None,
+    ) -> IngestStats:
+        """Store a poll's articles and its source's new state in one transaction."""
+        now = now or result.started
+        with self._write() as conn, conn.begin():
+            # The row is written first: it checks the lease and locks the source.
+            sources.finish_poll(conn, claim, result, update, 0)
+            stats = IngestStats()
+            if articles:
+                stats = ingest(conn, claim.source_id, articles, now, self.regions_of)
+                if stats.new:
+                    conn.execute(
+                        SOURCES.update()
+                        .where(sources.C.id == claim.source_id)
+                        .values(
+                            entries_new_last=stats.new,
+                            entries_total=sources.C.entries_total + stats.new,
+                        )
+                    )
+            return stats
+
+    def release(self, claim: Claim) -> None:
+        """Give a lease back without recording a poll (shutdown)."""
+        with self._write() as conn, conn.begin():
+            conn.execute(
+                SOURCES.update()
+                .where(sources.C.id == claim.source_id, sources.C.lease_token == claim.token)
+                .values(lease_owner=None, lease_expires=None)
+            )
+
+    def set_flags(self, source_id: str, **flags: Any) -> bool:
+        with self._write() as conn, conn.begin():
+            return sources.set_flags(conn, source_id, **flags)
+
+    # ---------------------------------------------------------------- reading
+
+    def read_page(self, query: FeedQuery, guid_prefix: str) -> tuple[list[FeedItem], Cursor | None]:
+        with self.engine.connect() as conn:
+            return feeds.read_page(conn, query, guid_prefix)
+
+    def health(self) -> list[Any]:
+        with self.engine.connect() as conn:
+            return sources.health(conn)
+
+    def last_change(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.max(FEED_CHANGES.c.seq))) or 0)
+
+    def changes_since(self, seq: int) -> tuple[int, set[str]]:
+        """Feeds changed after `seq`, and the newest seq seen."""
+        with self.engine.connect() as conn:
+            return _changes_since(conn, seq)
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {
+                "entries": int(conn.scalar(select(func.count()).select_from(ENTRIES)) or 0),
+                "stories": int(conn.scalar(select(func.count()).select_from(STORIES)) or 0),
+            }
+
+
+def _changes_since(conn: Connection, seq: int) -> tuple[int, set[str]]:
+    c = FEED_CHANGES.c
+    rows = conn.execute(
+        select(c.seq, c.feed_key).where(c.seq > seq).order_by(c.seq).limit(10000)
+    ).all()
+    if not rows:
+        return seq, set()
+    return rows[-1].seq, {r.feed_key for r in rows}

@@ -1,0 +1,78 @@
+"""Engines for SQLite (the embedded default) and PostgreSQL (scale-out), and the schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from aggregator.errors import StoreError
+from aggregator.store.tables import META, SCHEMA_VERSION, Base, MetaRow
+
+
+def normalise_url(url: str) -> str:
+    """Accept `postgresql://…` and plain file paths as well as full SQLAlchemy URLs."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True
+        )
+    raise StoreError(f"store: unsupported database URL {parsed.render_as_string()!r}")
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is too late).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=OFF")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute("PRAGMA cache_size=-32000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the lock up front so two writers never deadlock on upgrade.
+        mode = "IMMEDIATE" if conn.get_execution_options().get("write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables and record the schema version (idempotent)."""
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        Base.metadata.create_all(conn)
+        found = conn.scalar(select(MetaRow.value).where(MetaRow.key == "schema_version"))
+        if found is None:
+            conn.execute(META.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+
+
+def schema_version(engine: Engine) -> int | None:
+    """The version recorded in the database, or None when it has no schema yet."""
+    if not inspect(engine).has_table(MetaRow.__tablename__):
+        return None
+    with engine.connect() as conn:
+        found = conn.scalar(select(MetaRow.value).where(MetaRow.key == "schema_version"))
+    return int(found) if found is not None else None

@@ -1,0 +1,243 @@
+"""Storing a source's articles: idempotent upserts, story matching, feed membership.
+
+Runs inside the caller's transaction so a source's validators are saved with its
+articles or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+
+from aggregator.model import Article, DatePrecision
+from aggregator.normalise.identity import digest, title_key
+from aggregator.store.membership import feed_keys
+from aggregator.store.tables import ENTRIES, FEED_CHANGES, FEED_MEMBERS, STORIES
+
+CHUNK = 500
+TITLE_MATCH_MIN_CHARS = 8  # shorter titles (通知, 公告) say too little to merge on
+TITLE_MATCH_WINDOW = timedelta(minutes=10)
+
+MEMBERS, CHANGES = FEED_MEMBERS, FEED_CHANGES
+E, S, M = ENTRIES.c, STORIES.c, MEMBERS.c
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class IngestStats:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_feeds: set[str] = field(default_factory=set)
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def ingest(
+    conn: Connection,
+    source_id: str,
+    articles: Sequence[Article],
+    now: datetime,
+    regions_of: Callable[[str], tuple[str, ...]],
+) -> IngestStats:
+    """Insert new articles, update edited ones, and refresh the stories they belong to."""
+    stats = IngestStats()
+    by_key = {a.key: a for a in articles}
+    existing: dict[str, Any] = {}
+    for part in chunks(list(by_key)):
+        for row in conn.execute(
+            select(E.id, E.key, E.story_id, E.content_hash, E.published, E.precision).where(
+                E.source_id == source_id, E.key.in_(part)
+            )
+        ):
+            existing[row.key] = row
+
+    new = [a for k, a in by_key.items() if k not in existing]
+    edited = [
+        (existing[k], a)
+        for k, a in by_key.items()
+        if k in existing and existing[k].content_hash != a.content_hash
+    ]
+    stats.unchanged = len(by_key) - len(new) - len(edited)
+    affected: set[int] = set()
+
+    if new:
+        story_of = _match_stories(conn, source_id, new)
+        unmatched = [a for a in new if a.key not in story_of]
+        if unmatched:
+            ids = conn.execute(
+                insert(STORIES).returning(S.id, sort_by_parameter_order=True),
+                [{"published": a.published, "updated_at": now, "copies": 1} for a in unmatched],
+            ).scalars()
+            story_of.update(zip((a.key for a in unmatched), ids, strict=True))
+        conn.execute(insert(ENTRIES), [_entry_values(a, story_of[a.key], now, now) for a in new])
+        affected.update(story_of.values())
+        stats.new = len(new)
+
+    if edited:
+        params = []
+        for row, a in edited:
+            values = _entry_values(a, row.story_id, now, None)
+            if _keeps_published(row, a):
+                values["published"] = row.published
+                values["precision"] = row.precision
+            values["_id"] = row.id
+            params.append(values)
+            affected.add(row.story_id)
+        stmt = update(ENTRIES).where(E.id == bindparam("_id"))
+        conn.execute(stmt, params)
+        stats.updated = len(edited)
+
+    if affected:
+        stats.changed_feeds = refresh_stories(conn, affected, now, regions_of)
+    return stats
+
+
+def _keeps_published(row: Any, a: Article) -> bool:
+    """A re-polled entry without a real time keeps the time it was first given."""
+    if a.precision is DatePrecision.DATETIME:
+        return False
+    return bool(
+        row.precision == a.precision.value and abs(row.published - a.published) < timedelta(days=1)
+    )
+
+
+def _entry_values(
+    a: Article, story_id: int, now: datetime, first_seen: datetime | None
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "source_id": a.source_id,
+        "key": a.key,
+        "story_id": story_id,
+        "guid": a.guid,
+        "link": a.link,
+        "link_hash": digest(a.canonical_link) if a.canonical_link else None,
+        "title": a.title,
+        "title_hash": _title_hash(a.title),
+        "summary": a.summary,
+        "content": a.content,
+        "text": a.text,
+        "author": a.author,
+        "categories": list(a.categories),
+        "channels": list(a.channels),
+        "channel_rules": dict(a.channel_rules),
+        "origin": a.origin,
+        "image": a.image,
+        "enclosures": [[e.url, e.type, e.length] for e in a.enclosures],
+        "published": a.published,
+        "precision": a.precision.value,
+        "updated_at": now,
+        "content_hash": a.content_hash,
+    }
+    if first_seen is not None:
+        values["first_seen"] = first_seen
+    return values
+
+
+def _title_hash(title: str) -> str | None:
+    key = title_key(title)
+    return key or None
+
+
+def _match_stories(conn: Connection, source_id: str, new: Sequence[Article]) -> dict[str, int]:
+    """Stories new articles copy: same canonical link, or same title at the same time."""
+    found: dict[str, int] = {}
+    by_link: dict[str, list[Article]] = {}
+    for a in new:
+        if a.canonical_link:
+            by_link.setdefault(digest(a.canonical_link), []).append(a)
+    for part in chunks(list(by_link)):
+        for hit in conn.execute(select(E.link_hash, E.story_id).where(E.link_hash.in_(part))):
+            for a in by_link[hit.link_hash]:
+                found.setdefault(a.key, hit.story_id)
+
+    by_title: dict[str, list[Article]] = {}
+    for a in new:
+        if (
+            a.key not in found
+            and len(a.title) >= TITLE_MATCH_MIN_CHARS
+            and (h := _title_hash(a.title))
+        ):
+            by_title.setdefault(h, []).append(a)
+    for part in chunks(list(by_title)):
+        candidates = conn.execute(
+            select(E.title_hash, E.story_id, E.published, E.precision).where(
+                E.title_hash.in_(part), E.source_id != source_id
+            )
+        )
+        for row in candidates:
+            for a in by_title[row.title_hash]:
+                if a.key in found:
+                    continue
+                window = TITLE_MATCH_WINDOW
+                if (
+                    a.precision is not DatePrecision.DATETIME
+                    or row.precision != DatePrecision.DATETIME.value
+                ):
+                    window = timedelta(days=1)
+                if abs(row.published - a.published) <= window:
+                    found[a.key] = row.story_id
+    return found
+
+
+def refresh_stories(
+    conn: Connection,
+    story_ids: Iterable[int],
+    now: datetime,
+    regions_of: Callable[[str], tuple[str, ...]],
+) -> set[str]:
+    """Recompute stories from their copies and rewrite their feed membership.
+
+    Returns the keys of every feed whose content changed (before or after).
+    """
+    ids = sorted(set(story_ids))
+    changed: set[str] = set()
+    story_updates: list[dict[str, Any]] = []
+    members: list[dict[str, Any]] = []
+    for part in chunks(ids):
+        changed.update(conn.execute(select(M.feed_key).where(M.story_id.in_(part))).scalars())
+        copies: dict[int, list[Any]] = {}
+        found = conn.execute(
+            select(
+                E.id,
+                E.story_id,
+                E.source_id,
+                E.channels,
+                E.published,
+                E.updated_at,
+                (func.length(E.content) + func.length(E.summary)).label("richness"),
+            ).where(E.story_id.in_(part))
+        )
+        for row in found:
+            copies.setdefault(row.story_id, []).append(row)
+        for sid, rows_ in copies.items():
+            published = min(r.published for r in rows_)
+            best = max(rows_, key=lambda r: (r.richness or 0, -r.published.timestamp(), -r.id))
+            story_updates.append(
+                {
+                    "_id": sid,
+                    "published": published,
+                    "updated_at": max(max(r.updated_at for r in rows_), now),
+                    "best_entry_id": best.id,
+                    "copies": len({r.source_id for r in rows_}),
+                }
+            )
+            for key in feed_keys(((r.source_id, r.channels or ()) for r in rows_), regions_of):
+                members.append({"feed_key": key, "story_id": sid, "published": published})
+                changed.add(key)
+        conn.execute(delete(MEMBERS).where(M.story_id.in_(part)))
+    if story_updates:
+        conn.execute(update(STORIES).where(S.id == bindparam("_id")), story_updates)
+    if members:
+        conn.execute(insert(MEMBERS), members)
+    if changed:
+        conn.execute(insert(CHANGES), [{"feed_key": k, "at": now} for k in sorted(changed)])
+    return changed

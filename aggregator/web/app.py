@@ -1,0 +1,65 @@
+"""The aiohttp application: built by one factory that the CLI and the tests both call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from aggregator.web.middleware import errors
+from aggregator.web.pages import JINJA, make_env
+from aggregator.web.routes import setup_routes
+from aggregator.web.runtime import RUNTIME, Runtime
+
+log = logging.getLogger("aggregator.web")
+
+CHANGE_CHECK_SECONDS = 1.0
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def make_app(runtime: Runtime) -> web.Application:
+    app = web.Application(middlewares=[errors], client_max_size=MAX_REQUEST_BYTES)
+    app[RUNTIME] = runtime
+    app[JINJA] = make_env()
+    setup_routes(app)
+    app.cleanup_ctx.append(_watch_changes)
+    return app
+
+
+async def check_changes(rt: Runtime) -> int:
+    """Drop renders of feeds the store's change log says have changed; returns how many."""
+    seq, keys = await rt.store.call(rt.store.changes_since, rt.change_seq)
+    rt.change_seq = seq
+    return rt.cache.invalidate(keys) if keys else 0
+
+
+async def _watch_changes(app: web.Application) -> AsyncIterator[None]:
+    """Every server learns of new articles within a second, whoever stored them."""
+    rt = app[RUNTIME]
+    rt.change_seq = await rt.store.call(rt.store.last_change)
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(CHANGE_CHECK_SECONDS)
+            try:
+                await check_changes(rt)
+            except Exception:
+                log.exception("web: could not read the change log")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def start_site(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Listen with explicit timeouts: idle keep-alive and slow request headers are cut."""
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=15, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=512, reuse_address=True)
+    await site.start()
+    return runner

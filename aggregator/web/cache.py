@@ -1,0 +1,111 @@
+"""Rendered feeds kept in memory until new articles reach them.
+
+Entries are grouped by the feed key they were read from; a change to that key (from
+this process's poller, or seen in the store's change log by any server) drops them.
+Concurrent requests for the same cold entry render it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    content_type: str
+    etag: str  # strong, from the bytes (which carry no render time)
+    last_modified: datetime | None
+    feed_key: str
+    gzipped: bytes  # compressed once here, not per request
+
+    @staticmethod
+    def make(
+        body: bytes, content_type: str, last_modified: datetime | None, feed_key: str
+    ) -> Rendered:
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        return Rendered(
+            body, content_type, etag, last_modified, feed_key, gzip.compress(body, 6, mtime=0)
+        )
+
+
+ANY_FEED = "*"  # the feed key of pages made from many feeds (the index): any change drops them
+
+
+class RenderCache:
+    def __init__(self, max_entries: int = 2000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, Rendered] = OrderedDict()
+        self._by_feed: dict[str, set[str]] = {}
+        self._pending: dict[str, asyncio.Future[Rendered]] = {}
+        self._versions: dict[str, int] = {}  # bumped per feed key on every invalidation
+        self._epoch = 0  # bumped by clear()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> Rendered | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+        return found
+
+    async def get_or_render(
+        self, key: str, feed_key: str, render: Callable[[], Awaitable[Rendered]]
+    ) -> Rendered:
+        found = self.get(key)
+        if found is not None:
+            return found
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        self.misses += 1
+        future: asyncio.Future[Rendered] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        version = (self._epoch, self._versions.get(feed_key, 0))
+        try:
+            value = await render()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # marks it retrieved when nobody else waits
+            raise
+        finally:
+            self._pending.pop(key, None)
+        future.set_result(value)
+        # A change that landed while rendering may be missing from it: serve, don't keep.
+        if version == (self._epoch, self._versions.get(feed_key, 0)):
+            self._put(key, value)
+        return value
+
+    def _put(self, key: str, value: Rendered) -> None:
+        self._entries[key] = value
+        self._by_feed.setdefault(value.feed_key, set()).add(key)
+        while len(self._entries) > self.max_entries:
+            old_key, old = self._entries.popitem(last=False)
+            keys = self._by_feed.get(old.feed_key)
+            if keys is not None:
+                keys.discard(old_key)
+
+    def invalidate(self, feed_keys: Iterable[str]) -> int:
+        """Drop every render of these feeds; returns how many were dropped."""
+        dropped = 0
+        keys = set(feed_keys)
+        if keys:
+            keys.add(ANY_FEED)
+        for fk in keys:
+            self._versions[fk] = self._versions.get(fk, 0) + 1
+            for key in self._by_feed.pop(fk, ()):
+                if self._entries.pop(key, None) is not None:
+                    dropped += 1
+        return dropped
+
+    def clear(self) -> None:
+        self._epoch += 1
+        self._entries.clear()
+        self._by_feed.clear()

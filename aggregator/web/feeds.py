@@ -1,0 +1,182 @@
+"""Feed handlers: request → query → store → publish → cached bytes. No SQL, no XML here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from aggregator.errors import NotFound
+from aggregator.model import FeedItem, FeedQuery, FeedScope, Site
+from aggregator.publish import (
+    FeedMeta,
+    next_page_url,
+    parse_query,
+    render_atom,
+    render_json,
+    render_rss,
+)
+from aggregator.web.cache import Rendered
+from aggregator.web.runtime import RUNTIME, Runtime
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # `updated` of an empty feed: stable, not the render time
+
+Renderer = Callable[[FeedMeta, Sequence[FeedItem], Site], bytes]
+FORMATS: dict[str, tuple[Renderer, str]] = {
+    "rss": (render_rss, "application/rss+xml; charset=utf-8"),
+    "atom": (render_atom, "application/atom+xml; charset=utf-8"),
+    "json": (render_json, "application/feed+json; charset=utf-8"),
+}
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Last-Modified"}
+
+
+def scope_of(site: Site, info: dict[str, str]) -> FeedScope:
+    """The feed a URL names; NotFound for ids feeds.yaml does not have."""
+    region, channel, source = info.get("region"), info.get("channel"), info.get("source")
+    if region is not None and region not in site.regions:
+        raise NotFound(f"unknown region {region!r}")
+    if channel is not None and site.channel(channel) is None:
+        raise NotFound(f"unknown channel {channel!r}")
+    if source is not None:
+        if source not in site.sources:
+            raise NotFound(f"unknown source {source!r}")
+        return FeedScope("source", source=source)
+    if region is not None and channel is not None:
+        return FeedScope("region_channel", region=region, channel=channel)
+    if region is not None:
+        return FeedScope("region", region=region)
+    if channel is not None:
+        return FeedScope("channel", channel=channel)
+    raise NotFound("no such feed")
+
+
+def scope_title(site: Site, scope: FeedScope) -> tuple[str, str]:
+    """(title, subtitle) of a feed, in Chinese as its readers read it."""
+    parts: list[str] = []
+    if scope.region:
+        parts.append(site.regions[scope.region].title)
+    if scope.channel:
+        ch = site.channel(scope.channel)
+        parts.append(ch.title if ch else scope.channel)
+    if scope.source:
+        parts.append(site.sources[scope.source].name)
+    title = " · ".join([*parts, site.title])
+    subtitle = f"{' · '.join(parts)}：{site.title}汇集的本地新闻" if parts else site.title
+    return title, subtitle
+
+
+def page_path(scope: FeedScope) -> str:
+    if scope.kind == "region":
+        return f"/region/{scope.region}"
+    if scope.kind == "channel":
+        return f"/channel/{scope.channel}"
+    if scope.kind == "region_channel":
+        return f"/region/{scope.region}/{scope.channel}"
+    return "/sources"
+
+
+def cache_key(query: FeedQuery, fmt: str) -> str:
+    before = f"{query.before.published.timestamp()}-{query.before.story_id}" if query.before else ""
+    return f"{query.scope.key}|{fmt}|{query.limit}|{query.q or ''}|{before}"
+
+
+async def read_items(rt: Runtime, query: FeedQuery) -> tuple[list[FeedItem], str | None]:
+    """The page's items and the absolute URL of the next page, if any."""
+    items, cursor = await rt.store.call(rt.store.read_page, query, guid_prefix(rt.site))
+    next_url = next_page_url(rt.url(query.scope.path), query, cursor) if cursor else None
+    return items, next_url
+
+
+def guid_prefix(site: Site) -> str:
+    host = urlsplit(site.base_url).hostname or "aggregator"
+    return f"tag:{host},2024:story/"
+
+
+async def render(rt: Runtime, query: FeedQuery, fmt: str) -> Rendered:
+    renderer, content_type = FORMATS[fmt]
+    items, next_url = await read_items(rt, query)
+    title, subtitle = scope_title(rt.site, query.scope)
+    self_url = rt.url(f"{query.scope.path}.{fmt}")
+    updated = max((i.updated for i in items), default=EPOCH)
+    meta = FeedMeta(
+        title=title,
+        subtitle=subtitle,
+        self_url=self_url,
+        html_url=rt.url(page_path(query.scope)),
+        updated=updated,
+        next_url=next_url,
+        hub=rt.site.hub,
+        categories=tuple(p for p in title.split(" · ")[:-1]),
+        feed_id=self_url,
+    )
+    body = renderer(meta, items, rt.site)
+    newest = max((i.published for i in items), default=None)
+    return Rendered.make(body, content_type, newest and max(newest, updated), query.scope.key)
+
+
+async def feed(request: web.Request) -> web.StreamResponse:
+    rt = request.app[RUNTIME]
+    fmt = request.match_info["fmt"]
+    if fmt not in FORMATS:
+        raise NotFound(f"unknown feed format {fmt!r}: use rss, atom or json")
+    scope = scope_of(rt.site, dict(request.match_info))
+    query = parse_query(scope, request.query)
+    rendered = await rt.cache.get_or_render(
+        cache_key(query, fmt), scope.key, lambda: render(rt, query, fmt)
+    )
+    return respond(request, rendered, max_age=max_age(rt, scope))
+
+
+def max_age(rt: Runtime, scope: FeedScope) -> int:
+    """Readers need not ask again sooner than the fastest source of the feed is polled."""
+    if scope.source:
+        interval = rt.site.sources[scope.source].interval
+    else:
+        interval = min(
+            (s.interval for s in rt.site.sources.values()), default=rt.site.defaults.interval
+        )
+    return int(min(max(interval.total_seconds() / 4, 60), 900))
+
+
+def respond(
+    request: web.Request, rendered: Rendered, *, max_age: int, cors: bool = True
+) -> web.StreamResponse:
+    """200, or 304 when the client's copy is current (by ETag, else by date)."""
+    headers = {
+        "ETag": rendered.etag,
+        "Cache-Control": f"public, max-age={max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    if cors:
+        headers.update(CORS)
+    if rendered.last_modified is not None:
+        headers["Last-Modified"] = format_datetime(
+            rendered.last_modified.replace(microsecond=0), usegmt=True
+        )
+    if not_modified(request, rendered):
+        return web.Response(status=304, headers=headers)
+    body = rendered.body
+    if "gzip" in request.headers.get("Accept-Encoding", "").lower() and len(body) > 1024:
+        body = rendered.gzipped
+        headers["Content-Encoding"] = "gzip"
+    return web.Response(body=body, headers={**headers, "Content-Type": rendered.content_type})
+
+
+def not_modified(request: web.Request, rendered: Rendered) -> bool:
+    inm = request.headers.get("If-None-Match")
+    if inm is not None:
+        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        return "*" in tags or rendered.etag in tags
+    ims = request.headers.get("If-Modified-Since")
+    if ims and rendered.last_modified is not None:
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError, IndexError):
+            return False
+        if since.tzinfo is None:
+            return False
+        return rendered.last_modified.replace(microsecond=0) <= since
+    return False
