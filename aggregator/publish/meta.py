@@ -66,10 +66,13 @@ class Titles:
 
 
 def other_appearances(item: FeedItem) -> list[Appearance]:
-    """Every copy of the story except the item's own, in stored order (the original first)."""
+    """Every copy of the story except the item's own, in stored order (the original first).
+
+    A copy at the same URL still counts: another publisher carried the story.
+    """
     if len(item.appearances) < 2:
         return []
-    return [a for a in item.appearances if a.source_id != item.source_id and a.link != item.link]
+    return [a for a in item.appearances if a.source_id != item.source_id]
 
 
 def also_published_footer(others: list[Appearance]) -> str:

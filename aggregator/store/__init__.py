@@ -37,10 +37,15 @@ class Store:
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
-        if create:
-            create_schema(self.engine)
-        found = schema_version(self.engine)
+        try:
+            if create:
+                create_schema(self.engine)
+            found = schema_version(self.engine)
+        except Exception:
+            self.engine.dispose()
+            raise
         if found is None or found < SCHEMA_VERSION:
+            self.engine.dispose()
             raise StoreError(
                 f"store: database schema is version {found}, this code needs {SCHEMA_VERSION}: "
                 "run `aggregator db upgrade`"

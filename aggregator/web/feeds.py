@@ -83,10 +83,12 @@ def cache_key(query: FeedQuery, fmt: str) -> str:
     return f"{query.scope.key}|{fmt}|{query.limit}|{query.q or ''}|{before}"
 
 
-async def read_items(rt: Runtime, query: FeedQuery) -> tuple[list[FeedItem], str | None]:
+async def read_items(
+    rt: Runtime, query: FeedQuery, self_url: str | None = None
+) -> tuple[list[FeedItem], str | None]:
     """The page's items and the absolute URL of the next page, if any."""
     items, cursor = await rt.store.call(rt.store.read_page, query, guid_prefix(rt.site))
-    next_url = next_page_url(rt.url(query.scope.path), query, cursor) if cursor else None
+    next_url = next_page_url(self_url, query, cursor) if cursor and self_url else None
     return items, next_url
 
 
@@ -97,9 +99,9 @@ def guid_prefix(site: Site) -> str:
 
 async def render(rt: Runtime, query: FeedQuery, fmt: str) -> Rendered:
     renderer, content_type = FORMATS[fmt]
-    items, next_url = await read_items(rt, query)
-    title, subtitle = scope_title(rt.site, query.scope)
     self_url = rt.url(f"{query.scope.path}.{fmt}")
+    items, next_url = await read_items(rt, query, self_url)
+    title, subtitle = scope_title(rt.site, query.scope)
     updated = max((i.updated for i in items), default=EPOCH)
     meta = FeedMeta(
         title=title,

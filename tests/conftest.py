@@ -1,0 +1,96 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), a fixture-feed origin server, sites.
+
+Store tests run on both databases. PostgreSQL is at AGGREGATOR_TEST_PG_URL (default
+postgresql://postgres@127.0.0.1:5432/test); each test gets its own schema, dropped after.
+When no server answers the PostgreSQL variants skip with a reason, unless
+AGGREGATOR_REQUIRE_PG=1 (set by .ci/run), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PG_URL = os.environ.get("AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+DATA = Path(__file__).parent / "data"
+
+_pg_state: dict[str, str | None] = {}
+
+
+def pg_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it answers."""
+    if "why" not in _pg_state:
+        try:
+            import psycopg
+
+            with psycopg.connect(PG_URL, connect_timeout=3) as conn:
+                conn.execute("select 1")
+            _pg_state["why"] = None
+        except Exception as exc:  # any failure means: not here
+            _pg_state["why"] = f"PostgreSQL at {PG_URL} is unreachable: {exc}".splitlines()[0]
+    return _pg_state["why"]
+
+
+def require_pg() -> None:
+    why = pg_unavailable()
+    if why is None:
+        return
+    if os.environ.get("AGGREGATOR_REQUIRE_PG") == "1":
+        pytest.fail(why + " (AGGREGATOR_REQUIRE_PG=1)")
+    pytest.skip(why)
+
+
+def _pg_schema_url() -> Iterator[str]:
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL: an SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    require_pg()
+    yield from _pg_schema_url()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+async def origin() -> Any:
+    from tests.origin import Origin
+
+    server = Origin()
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """`main()` installs log handlers on the (captured) stderr; take them away after."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
