@@ -177,7 +177,7 @@ def cmd_poll_once(settings: Settings, config: LoadedConfig, only: list[str]) -> 
                 results.extend(await parts.poller.run_once(only or None, progress=step))
 
     asyncio.run(go())
-    _print_summary(Console(), results)
+    _print_summary(_stdout_console(), results)
     return 0
 
 
@@ -202,6 +202,12 @@ def _print_summary(console: Console, results: list[tuple[PollResult, IngestStats
     summary = ", ".join(f"{n} {status}" for status, n in counts.most_common())
     new_total = sum(s.new for _, s in results)
     console.print(f"{len(results)} sources polled: {summary}; {new_total} new entries")
+
+
+def _stdout_console() -> Console:
+    """A console for tables: wide enough to stay readable when piped to a file."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
 
 
 def cmd_status(settings: Settings) -> int:
@@ -238,5 +244,5 @@ def cmd_status(settings: Settings) -> int:
             str(r.entries_total),
             (r.message or "")[:80],
         )
-    Console().print(table)
+    _stdout_console().print(table)
     return 0

@@ -38,8 +38,11 @@ def next_poll(
         if hint_floor is not None and hint_floor > interval:
             delay, reason = min(hint_floor, HINT_CAP), "feed hint (ttl/cache headers)"
         return now + _jitter(delay, JITTER, rng), reason
-    delay = min(interval * (2 ** max(failures - 1, 0)), BACKOFF_CAP)
-    delay = max(_jitter(delay, 0.2, rng), interval / 2)
+    # Doubling in float seconds, bounded: a source failing for weeks must not overflow.
+    doublings = min(max(failures - 1, 0), 64)
+    seconds = min(interval.total_seconds() * 2.0**doublings, BACKOFF_CAP.total_seconds())
+    delay = timedelta(seconds=seconds)
+    delay = min(max(_jitter(delay, 0.2, rng), interval / 2), BACKOFF_CAP)  # jitter stays under
     reason = f"backoff after {failures} failure{'s' if failures != 1 else ''}"
     if retry_after is not None and retry_after > delay:
         return now + min(retry_after, BACKOFF_CAP), "Retry-After"
@@ -68,13 +71,14 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
 
 def cache_floor(headers: dict[str, str], now: datetime) -> timedelta | None:
     """Cache-Control max-age or Expires, as a floor on the poll interval."""
-    cc = headers.get("cache-control", "")
-    for part in cc.split(","):
+    directives: dict[str, str] = {}
+    for part in headers.get("cache-control", "").split(","):
         name, _, val = part.strip().partition("=")
-        if name.lower() == "max-age" and val.strip().isdigit():
-            return timedelta(seconds=int(val.strip()))
-        if name.lower() in ("no-cache", "no-store"):
-            return None
+        directives[name.strip().lower()] = val.strip()
+    if "no-cache" in directives or "no-store" in directives:  # wherever they stand
+        return None
+    if directives.get("max-age", "").isdigit():
+        return timedelta(seconds=int(directives["max-age"]))
     expires = headers.get("expires")
     if expires:
         try:

@@ -19,7 +19,7 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９：／－．　", "012
 
 _YMD = re.compile(
     r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:时]\s*(?P<M>\d{1,2})(?:\s*[:分]\s*(?P<S>\d{1,2})(?:\.\d+)?)?\s*秒?)?"
+    r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:时]\s*(?P<M>\d{1,2})(?:\s*[:分]\s*(?P<S>\d{1,2})(?:\.\d+)?)?\s*[分秒]?)?"
     r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2}|GMT|UTC|CST|北京时间)?\s*$"
 )
 _MD = re.compile(
@@ -90,7 +90,7 @@ def _year_less(text: str, tz: tzinfo, now: datetime) -> Found:
     m = _MD.match(text)
     if not m:
         return None
-    for year in (now.year, now.year - 1):
+    for year in range(now.year, now.year - 9, -1):  # 2月29日 may be up to 8 years back
         try:
             day = date(year, int(m["m"]), int(m["d"]))
         except ValueError:

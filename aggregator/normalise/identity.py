@@ -14,9 +14,11 @@ from collections import Counter
 from collections.abc import Iterable
 
 _TITLE_NOISE = re.compile(r"[\s\u3000\W_]+", re.UNICODE)
-_BRACKET_TAGS = re.compile(
-    r"^(?:[【\[［(（「『<《]\s*(?:图|组图|视频|图文|转载|原创|独家|快讯|最新)\s*[】\]］)）」』>》])+"
+_BRACKET_TAG = (
+    r"[【\[［(（「『<《]\s*(?:图|组图|视频|图文|转载|原创|独家|快讯|最新)\s*[】\]］)）」』>》]"
 )
+# At either end: "【图】标题" and "标题（组图）" are both common.
+_BRACKET_TAGS = re.compile(rf"^(?:{_BRACKET_TAG}\s*)+|(?:\s*{_BRACKET_TAG})+$")
 
 
 def digest(*parts: str | None) -> str:

@@ -121,7 +121,18 @@ def sanitize(markup: str | None, base: str | None, limit: int = MAX_CONTENT_HTML
     if not markup:
         return ""
     markup = _XML_ILLEGAL.sub("", markup[: limit * 2])
-    cleaned = nh3.clean(
+    cleaned = _clean(markup, base)
+    whole, cut = cleaned, limit
+    while len(cleaned) > limit:
+        # A cut can end inside a tag or an attribute: clean the cut text again, so every
+        # tag is closed and no half-written attribute swallows the markup that follows.
+        cleaned = _clean(whole[: max(cut, 0)], base)
+        cut -= len(cleaned) - limit
+    return cleaned
+
+
+def _clean(markup: str, base: str | None) -> str:
+    return nh3.clean(
         markup,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
@@ -131,7 +142,6 @@ def sanitize(markup: str | None, base: str | None, limit: int = MAX_CONTENT_HTML
         attribute_filter=_url_filter(base),
         strip_comments=True,
     ).strip()
-    return cleaned[:limit] if len(cleaned) > limit else cleaned
 
 
 def plain(markup: str | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote_plus, unquote_plus, unquote_to_bytes, urljoin, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "_hs")
 _TRACKING = frozenset(
@@ -41,7 +41,7 @@ _TRACKING = frozenset(
 _WECHAT_FROM = frozenset({"singlemessage", "groupmessage", "timeline"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SAFE_SCHEMES = ("http", "https")
-_WS = re.compile(r"[\s\u3000]+")
+_WRAP = re.compile(r"[ \t\u3000]*[\r\n][\s\u3000]*|\t")  # a line break and its indent
 
 
 def is_tracking(name: str, value: str) -> bool:
@@ -55,7 +55,8 @@ def absolute(url: str | None, base: str | None) -> str | None:
     """Resolve a link against its base; None unless the result is http(s)."""
     if not url:
         return None
-    url = _WS.sub("", url.strip())
+    # A link wrapped over lines is joined; a space inside it is %20, as browsers send it.
+    url = _WRAP.sub("", url).strip().replace(" ", "%20")
     if not url:
         return None
     try:
@@ -73,11 +74,23 @@ def strip_tracking(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if not is_tracking(k, v)]
-    if len(kept) == len(pairs):
+    # Raw segments are kept byte for byte: decoding them as UTF-8 would mangle the
+    # GBK-encoded values many Chinese sites put in their query strings.
+    fields = parts.query.split("&")
+    kept = [f for f in fields if f and not _tracking_field(f)]
+    if len(kept) == len(fields):
         return url
-    return urlunsplit(parts._replace(query=urlencode(kept, doseq=True)))
+    return urlunsplit(parts._replace(query="&".join(kept)))
+
+
+def _tracking_field(field: str) -> bool:
+    name, _, value = field.partition("=")
+    return is_tracking(unquote_plus(name), unquote_plus(value))
+
+
+def _unform(part: str) -> bytes:
+    """The bytes a query name or value stands for, whatever charset they are in."""
+    return unquote_to_bytes(part.replace("+", " "))
 
 
 def clean_link(url: str | None, base: str | None) -> str | None:
@@ -101,10 +114,12 @@ def canonical(url: str) -> str:
     path = parts.path or "/"
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
-    pairs = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking(k, v)
+    fields = sorted(
+        (_unform(name), _unform(value))
+        for name, _, value in (f.partition("=") for f in parts.query.split("&") if f)
+        if not is_tracking(unquote_plus(name), unquote_plus(value))
     )
+    # One spelling per byte string (as urlencode writes UTF-8), sorted by the bytes.
+    query = "&".join(f"{quote_plus(k, safe='')}={quote_plus(v, safe='')}" for k, v in fields)
     # http and https copies of one page are one page.
-    return urlunsplit(
-        ("https" if scheme in _SAFE_SCHEMES else scheme, netloc, path, urlencode(pairs), "")
-    )
+    return urlunsplit(("https" if scheme in _SAFE_SCHEMES else scheme, netloc, path, query, ""))

@@ -32,10 +32,10 @@ _SUPERSETS = {
     "cp936": "gb18030",
     "x-gbk": "gb18030",
     "euc-cn": "gb18030",
-    "hz-gb-2312": "gb18030",
     "ascii": "utf-8",
     "us-ascii": "utf-8",
     "iso-8859-1": "windows-1252",
+    "iso8859-1": "windows-1252",  # Python's own name for latin-1, whatever the label
     "latin-1": "windows-1252",
     "latin1": "windows-1252",
     "big5": "big5hkscs",
@@ -54,7 +54,7 @@ def canonical_encoding(label: str | None) -> str | None:
         name = codecs.lookup(label).name
     except LookupError:
         return None
-    return _SUPERSETS.get(name, name)
+    return codecs.lookup(_SUPERSETS.get(name, name)).name
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +103,7 @@ def decode(data: bytes, header_charset: str | None = None, *, html: bool = False
         except (UnicodeDecodeError, LookupError):
             continue
         # A single-byte codec decodes anything: only trust it if UTF-8 does not fit better.
-        if enc == "windows-1252" and _is_utf8(data) and not data.isascii():
+        if enc == "cp1252" and _is_utf8(data) and not data.isascii():
             return Decoded(
                 data.decode("utf-8"),
                 "utf-8",
