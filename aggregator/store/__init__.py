@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 
 from aggregator.errors import StoreError
 from aggregator.model import Article, Cursor, FeedItem, FeedQuery, PollResult, Site
-from aggregator.store import feeds, sources
+from aggregator.store import feeds, paging, sources
 from aggregator.store.engine import create_schema, make_engine, schema_version
 from aggregator.store.ingest import IngestStats, ingest
 from aggregator.store.sources import Claim, LeaseLost, SourceUpdate
@@ -154,6 +154,11 @@ class Store:
     def read_page(self, query: FeedQuery, guid_prefix: str) -> tuple[list[FeedItem], Cursor | None]:
         with self.engine.connect() as conn:
             return feeds.read_page(conn, query, guid_prefix)
+
+    def newer_page(self, feed_key: str, first: Cursor, size: int) -> Cursor | None:
+        """The cursor of the page just newer than one starting at `first` (None: the first)."""
+        with self.engine.connect() as conn:
+            return paging.newer_page(conn, feed_key, first, size)
 
     def health(self) -> list[Any]:
         with self.engine.connect() as conn:

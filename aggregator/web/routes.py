@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from aggregator.web import api, feeds, pages
+from aggregator.web import api, embed, feeds, pages, search
 
 _ID = r"{%s:[A-Za-z0-9_-]+}"
 _FMT = r"{fmt:[a-z]+}"
@@ -17,6 +17,11 @@ def setup_routes(app: web.Application) -> None:
     r.add_get(f"/region/{region}", pages.listing, name="region")
     r.add_get(f"/region/{region}/{channel}", pages.listing, name="region_channel")
     r.add_get(f"/channel/{channel}", pages.listing, name="channel")
+    r.add_get("/search", search.search, name="search")
+    r.add_get(f"/embed/region/{region}", embed.embed, name="embed_region")
+    r.add_get(f"/embed/region/{region}/{channel}", embed.embed, name="embed_region_channel")
+    r.add_get(f"/embed/channel/{channel}", embed.embed, name="embed_channel")
+    r.add_get("/embed.js", embed.embed_js, name="embed_js")
     r.add_get(f"/feeds/region/{region}.{_FMT}", feeds.feed, name="feed_region")
     r.add_get(f"/feeds/region/{region}/{channel}.{_FMT}", feeds.feed, name="feed_region_channel")
     r.add_get(f"/feeds/channel/{channel}.{_FMT}", feeds.feed, name="feed_channel")
