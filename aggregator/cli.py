@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -68,9 +69,17 @@ def _parser() -> argparse.ArgumentParser:
         "--keep", action="store_true", help="keep the demo database instead of a temporary one"
     )
     sub.add_parser("status", parents=[common], help="the source health table")
-    opml = sub.add_parser("opml", parents=[common], help="OPML export")
+    opml = sub.add_parser("opml", parents=[common], help="OPML export and import")
     opml_sub = opml.add_subparsers(dest="opml_command", required=True, metavar="ACTION")
     opml_sub.add_parser("export", parents=[common], help="print every feed as OPML 2.0")
+    opml_import = opml_sub.add_parser(
+        "import", parents=[common], help="add a feed reader's OPML subscriptions to feeds.yaml"
+    )
+    opml_import.add_argument("file", help="the OPML file (a feed reader's export)")
+    opml_import.add_argument("--region", required=True, help="id of the region they go in")
+    opml_import.add_argument(
+        "--dry-run", action="store_true", help="show what would be added; write nothing"
+    )
     db = sub.add_parser("db", parents=[common], help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", parents=[common], help="create or migrate the schema")
@@ -97,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from aggregator.demo import run_demo
 
         return run_demo(settings, keep=args.keep)
+    if command == "opml" and args.opml_command == "import":
+        return cmd_opml_import(settings.config, args.file, args.region, dry_run=args.dry_run)
     config = _load_or_exit(settings.config)
     if config is None:
         return EXIT_CONFIG
@@ -132,6 +143,48 @@ def cmd_check(path: str) -> int:
             print(problem)
         return EXIT_CONFIG
     print(config.summary)
+    return 0
+
+
+def cmd_opml_import(path: str, opml_file: str, region: str, *, dry_run: bool) -> int:
+    """Add an OPML export's feeds to feeds.yaml; exit 2, writing nothing, on any problem."""
+    from aggregator.config.edit import plan_import, write_atomically
+    from aggregator.errors import ParseError
+    from aggregator.publish import parse_opml
+
+    try:
+        with open(opml_file, "rb") as file:
+            feeds = parse_opml(file.read(8 * 1024 * 1024 + 1)[: 8 * 1024 * 1024])
+    except (OSError, ParseError) as exc:
+        print(f"{opml_file}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if not feeds:
+        print(f"{opml_file}: no feeds (outlines with an xmlUrl) in this file", file=sys.stderr)
+        return EXIT_CONFIG
+    config = _load_or_exit(path)
+    if config is None:
+        return EXIT_CONFIG
+    with open(path, "rb") as file:
+        text = file.read().decode("utf-8-sig")
+    try:
+        plan = plan_import(text, path, region, feeds, note=f"imported from {Path(opml_file).name}")
+        title = config.site.regions[region].title
+        for s in plan.added:
+            print(f"  + {s.id:<28} {s.url}  {s.title or ''}")
+        for k in plan.skipped:
+            print(f"  = {k.feed.xml_url}  skipped: {k.reason}")
+        verb = "would add" if dry_run else "added"
+        print(
+            f"{path}: {verb} {len(plan.added)} source(s) to {region} ({title}); "
+            f"{len(plan.skipped)} skipped"
+        )
+        if plan.added and not dry_run:
+            write_atomically(path, plan.text, config)
+    except (ConfigError, OSError) as exc:
+        for line in getattr(exc, "problems", None) or [exc]:
+            print(line, file=sys.stderr)
+        print(f"{path}: not changed", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 

@@ -23,8 +23,8 @@ from markupsafe import Markup, escape
 from aggregator.errors import BadParameter, NotFound
 from aggregator.model import Cursor, FeedItem, FeedQuery, FeedScope, Region
 from aggregator.publish import decode_cursor, encode_cursor, parse_query
-from aggregator.publish.query import _single
 from aggregator.publish.jsonfeed import plain_summary
+from aggregator.publish.query import _single
 from aggregator.web.api import source_record
 from aggregator.web.cache import ANY_FEED, Rendered
 from aggregator.web.feeds import FORMATS, guid_prefix, page_path, respond, scope_of, scope_title
