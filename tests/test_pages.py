@@ -319,6 +319,7 @@ async def test_a_bad_search_is_a_friendly_400(client, query, says) -> None:
     assert resp.content_type == "text/html"
     message = texts(doc, "//section[@role='alert']/p")[0]
     assert says in message
+    assert texts(doc, "//h1") == ["搜索新闻"]  # the refused words are not the heading
     assert doc.xpath("//input[@id='q']")  # the form is there to try again
 
 
