@@ -26,11 +26,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic_core import PydanticCustomError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from aggregator.config import ID_PATTERN, LoadedConfig, load_text
+from aggregator.config.schema import _check_url
 from aggregator.errors import ConfigError, Problem
 from aggregator.model import Site, Source
 from aggregator.normalise.urls import canonical
@@ -153,13 +155,12 @@ def clean_title(title: str | None) -> str | None:
 
 
 def _valid_url(url: str) -> bool:
-    """The schema's rule for a source URL: absolute http(s), a host, no whitespace."""
+    """Whether the config would accept this as a source URL (its own rule, asked)."""
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
+        _check_url(url)
+    except (PydanticCustomError, ValueError):
         return False
-    return parts.scheme in ("http", "https") and bool(host) and not any(c.isspace() for c in url)
+    return True
 
 
 def _scalar(value: str) -> str:
