@@ -20,6 +20,7 @@ from aggregator.config import LoadedConfig
 from aggregator.fetch.client import make_session
 from aggregator.poller.pool import ParsePool
 from aggregator.poller.scheduler import Poller
+from aggregator.poller.websub import HubPinger
 from aggregator.settings import Settings
 from aggregator.store import IngestStats, Store
 from aggregator.web.app import make_app, start_site
@@ -64,7 +65,15 @@ async def open_parts(
                     runtime.cache.invalidate(stats.changed_feeds)
 
             poller.on_poll(invalidate)
-            yield Parts(store, runtime, poller, session, pool)
+            # The poller that stored the articles pings the hub: once per change, however
+            # many processes share the database (see poller.websub).
+            pinger = HubPinger(lambda: runtime.site)
+            poller.on_poll(lambda _result, stats: pinger.notify(stats.changed_feeds))
+            pinger.start()
+            try:
+                yield Parts(store, runtime, poller, session, pool)
+            finally:
+                await pinger.close()
         finally:
             await session.close()
             await pool.close()

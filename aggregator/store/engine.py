@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from aggregator.errors import StoreError
+from aggregator.store import search
 from aggregator.store.tables import META, SCHEMA_VERSION, Base, MetaRow
 
 
@@ -64,6 +65,7 @@ def create_schema(engine: Engine) -> None:
     """Create missing tables and record the schema version (idempotent)."""
     with engine.connect().execution_options(write=True) as conn, conn.begin():
         Base.metadata.create_all(conn)
+        search.create_index(conn)
         found = conn.scalar(select(MetaRow.value).where(MetaRow.key == "schema_version"))
         if found is None:
             conn.execute(META.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))

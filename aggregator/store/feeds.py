@@ -1,4 +1,7 @@
-"""Reading feeds: one index range scan over feed_members, then the page's stories."""
+"""Reading feeds: one index range scan over feed_members, then the page's stories.
+
+With `q`, the stories are limited to those the search index (store.search) matches.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select
 
 from aggregator.model import Appearance, Cursor, Enclosure, FeedItem, FeedQuery
+from aggregator.store import search
 from aggregator.store.tables import ENTRIES, FEED_MEMBERS, SOURCES, STORIES
 
 E, S, M, SRC = ENTRIES.c, STORIES.c, FEED_MEMBERS.c, SOURCES.c
@@ -27,7 +31,10 @@ def read_page(
             )
         )
     if query.q:
-        stmt = stmt.where(M.story_id.in_(_search(query.q)))
+        phrases = search.parse_search(query.q)
+        if not phrases:  # only punctuation: nothing can match
+            return [], None
+        stmt = stmt.where(M.story_id.in_(search.matching_stories(conn.dialect.name, phrases)))
     stmt = stmt.order_by(M.published.desc(), M.story_id.desc()).limit(query.limit + 1)
     picked = conn.execute(stmt).all()
     more = len(picked) > query.limit
@@ -35,18 +42,6 @@ def read_page(
     items = load_items(conn, [r.story_id for r in picked], guid_prefix)
     next_cursor = Cursor(picked[-1].published, picked[-1].story_id) if more and picked else None
     return items, next_cursor
-
-
-def _search(q: str) -> Any:
-    """Stories whose copies contain every word (substring match suits Chinese)."""
-    words = [w for w in q.replace('"', " ").split() if w]
-    cond = and_(
-        *(
-            or_(E.title.contains(w, autoescape=True), E.text.contains(w, autoescape=True))
-            for w in words
-        )
-    )
-    return select(E.story_id).where(cond)
 
 
 def load_items(conn: Connection, story_ids: Sequence[int], guid_prefix: str) -> list[FeedItem]:

@@ -15,12 +15,14 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from aggregator.model import Article, DatePrecision
 from aggregator.normalise.identity import digest, title_key
+from aggregator.store import search
 from aggregator.store.membership import feed_keys
 from aggregator.store.tables import ENTRIES, FEED_CHANGES, FEED_MEMBERS, STORIES
 
 CHUNK = 500
 TITLE_MATCH_MIN_CHARS = 8  # shorter titles (通知, 公告) say too little to merge on
 TITLE_MATCH_WINDOW = timedelta(minutes=10)
+INGEST_LOCK = 0x61676772  # PostgreSQL advisory lock key held while a source's articles are stored
 
 MEMBERS, CHANGES = FEED_MEMBERS, FEED_CHANGES
 E, S, M = ENTRIES.c, STORIES.c, MEMBERS.c
@@ -50,6 +52,10 @@ def ingest(
 ) -> IngestStats:
     """Insert new articles, update edited ones, and refresh the stories they belong to."""
     stats = IngestStats()
+    if conn.dialect.name == "postgresql":
+        # Matching a copy to its story must see every other source's committed copies: one
+        # ingest at a time (SQLite has one writer anyway). Released at commit.
+        conn.execute(select(func.pg_advisory_xact_lock(INGEST_LOCK)))
     by_key = {a.key: a for a in articles}
     existing: dict[str, Any] = {}
     for part in chunks(list(by_key)):
@@ -68,6 +74,7 @@ def ingest(
     ]
     stats.unchanged = len(by_key) - len(new) - len(edited)
     affected: set[int] = set()
+    indexed: list[tuple[int, Article]] = []  # (entry id, article) for the search index
 
     if new:
         story_of = _match_stories(conn, source_id, new)
@@ -78,7 +85,11 @@ def ingest(
                 [{"published": a.published, "updated_at": now, "copies": 1} for a in unmatched],
             ).scalars()
             story_of.update(zip((a.key for a in unmatched), ids, strict=True))
-        conn.execute(insert(ENTRIES), [_entry_values(a, story_of[a.key], now, now) for a in new])
+        entry_ids = conn.execute(
+            insert(ENTRIES).returning(E.id, sort_by_parameter_order=True),
+            [_entry_values(a, story_of[a.key], now, now) for a in new],
+        ).scalars()
+        indexed.extend(zip(entry_ids, new, strict=True))
         affected.update(story_of.values())
         stats.new = len(new)
 
@@ -92,10 +103,12 @@ def ingest(
             values["_id"] = row.id
             params.append(values)
             affected.add(row.story_id)
+            indexed.append((row.id, a))
         stmt = update(ENTRIES).where(E.id == bindparam("_id"))
         conn.execute(stmt, params)
         stats.updated = len(edited)
 
+    search.index_entries(conn, ((eid, a.title, a.text) for eid, a in indexed))
     if affected:
         stats.changed_feeds = refresh_stories(conn, affected, now, regions_of)
     return stats

@@ -15,18 +15,21 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Dialect,
     Float,
+    ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SCHEMA_VERSION = 1
@@ -37,6 +40,7 @@ TABLE_STORIES = "stories"
 TABLE_FEED_MEMBERS = "feed_members"
 TABLE_FEED_CHANGES = "feed_changes"
 TABLE_META = "meta"
+TABLE_ENTRY_SEARCH = "entry_search"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -205,3 +209,16 @@ STORIES = cast(Table, StoryRow.__table__)
 FEED_MEMBERS = cast(Table, FeedMemberRow.__table__)
 FEED_CHANGES = cast(Table, FeedChangeRow.__table__)
 META = cast(Table, MetaRow.__table__)
+
+
+# The search index (see store.search). On PostgreSQL, this table: a tsvector of character
+# bigrams per entry with a GIN index. On SQLite, an FTS5 virtual table of the same name that
+# SQLAlchemy cannot declare. Kept apart from Base so create_all never makes it on SQLite.
+SEARCH_METADATA = MetaData()
+ENTRY_SEARCH = Table(
+    TABLE_ENTRY_SEARCH,
+    SEARCH_METADATA,
+    Column("entry_id", BigInteger, ForeignKey(ENTRIES.c.id, ondelete="CASCADE"), primary_key=True),
+    Column("terms", TSVECTOR, nullable=False),
+    Index("ix_entry_search_terms", "terms", postgresql_using="gin"),
+)

@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
+from aggregator.web import edge
 from aggregator.web.middleware import errors
 from aggregator.web.pages import JINJA, make_env
 from aggregator.web.routes import setup_routes
@@ -21,7 +23,9 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 
 def make_app(runtime: Runtime) -> web.Application:
-    app = web.Application(middlewares=[errors], client_max_size=MAX_REQUEST_BYTES)
+    app = web.Application(
+        middlewares=[edge.cors, errors, edge.limits], client_max_size=MAX_REQUEST_BYTES
+    )
     app[RUNTIME] = runtime
     app[JINJA] = make_env()
     setup_routes(app)
@@ -56,9 +60,10 @@ async def _watch_changes(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-async def start_site(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Listen with explicit timeouts: idle keep-alive and slow request headers are cut."""
-    runner = web.AppRunner(app, access_log=None, keepalive_timeout=15, shutdown_timeout=5)
+async def start_site(app: web.Application, host: str, port: int, **limits: float) -> web.AppRunner:
+    """Listen with explicit limits: edge.SERVER_LIMITS, each overridable (tests shorten them)."""
+    options: dict[str, Any] = {**edge.SERVER_LIMITS, **limits}
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5, **options)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=512, reuse_address=True)
     await site.start()

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from aggregator import observability as obs
 from aggregator.errors import NotFound
 from aggregator.model import FeedItem, FeedQuery, FeedScope, Site
 from aggregator.publish import (
@@ -31,6 +32,7 @@ FORMATS: dict[str, tuple[Renderer, str]] = {
     "json": (render_json, "application/feed+json; charset=utf-8"),
 }
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Last-Modified"}
+CODINGS = ("br", "gzip")  # in order of preference when a client weighs them alike
 
 
 def scope_of(site: Site, info: dict[str, str]) -> FeedScope:
@@ -115,6 +117,7 @@ async def render(rt: Runtime, query: FeedQuery, fmt: str) -> Rendered:
         feed_id=self_url,
     )
     body = renderer(meta, items, rt.site)
+    obs.FEED_RENDERS.labels(format=fmt).inc()
     newest = max((i.published for i in items), default=None)
     return Rendered.make(body, content_type, newest and max(newest, updated), query.scope.key)
 
@@ -133,22 +136,40 @@ async def feed(request: web.Request) -> web.StreamResponse:
 
 
 def max_age(rt: Runtime, scope: FeedScope) -> int:
-    """Readers need not ask again sooner than the fastest source of the feed is polled."""
+    """Readers need not ask again sooner than the fastest source of the feed is polled.
+
+    A quarter of that interval, from 1 to 15 minutes: a feed of many sources changes more
+    often than any one of them is polled.
+    """
+    site = rt.site
     if scope.source:
-        interval = rt.site.sources[scope.source].interval
+        ids: Sequence[str] = (scope.source,)
+    elif scope.region:
+        ids = site.region_sources(scope.region)
     else:
-        interval = min(
-            (s.interval for s in rt.site.sources.values()), default=rt.site.defaults.interval
-        )
+        ids = tuple(site.sources)
+    interval = min(
+        (site.sources[i].interval for i in ids if i in site.sources),
+        default=site.defaults.interval,
+    )
     return int(min(max(interval.total_seconds() / 4, 60), 900))
 
 
 def respond(
     request: web.Request, rendered: Rendered, *, max_age: int, cors: bool = True
 ) -> web.StreamResponse:
-    """200, or 304 when the client's copy is current (by ETag, else by date)."""
+    """200, or 304 with no body when the client's copy is current (by ETag, else by date).
+
+    The body goes out gzip- or brotli-compressed when the client accepts it (compressed
+    once, when rendered); each coding has its own strong ETag (`"…-br"`), and a client
+    holding any of them gets a 304. HEAD gets the same headers and no body (aiohttp).
+    """
+    coding = choose_encoding(request.headers.get("Accept-Encoding"))
+    body = rendered.encoded(coding)
+    if body is None:
+        body, coding = rendered.body, None
     headers = {
-        "ETag": rendered.etag,
+        "ETag": etag_for(rendered.etag, coding),
         "Cache-Control": f"public, max-age={max_age}",
         "Vary": "Accept-Encoding",
     }
@@ -159,18 +180,51 @@ def respond(
             rendered.last_modified.replace(microsecond=0), usegmt=True
         )
     if not_modified(request, rendered):
+        obs.FEED_REQUESTS.labels(outcome="not_modified").inc()
         return web.Response(status=304, headers=headers)
-    body = rendered.body
-    if "gzip" in request.headers.get("Accept-Encoding", "").lower() and len(body) > 1024:
-        body = rendered.gzipped
-        headers["Content-Encoding"] = "gzip"
+    obs.FEED_REQUESTS.labels(outcome=coding or "identity").inc()
+    if coding is not None:
+        headers["Content-Encoding"] = coding
     return web.Response(body=body, headers={**headers, "Content-Type": rendered.content_type})
+
+
+def etag_for(etag: str, coding: str | None) -> str:
+    """A compressed body is another representation, so it gets another strong ETag."""
+    return etag if coding is None else f'{etag[:-1]}-{coding}"'
+
+
+def _base_etag(tag: str) -> str:
+    tag = tag.strip().removeprefix("W/")
+    for coding in CODINGS:
+        suffix = f'-{coding}"'
+        if tag.endswith(suffix):
+            return tag.removesuffix(suffix) + '"'
+    return tag
+
+
+def choose_encoding(accept_encoding: str | None) -> str | None:
+    """br or gzip, whichever the client weighs higher (br on a tie), or None for identity."""
+    weights: dict[str, float] = {}
+    for part in (accept_encoding or "").split(","):
+        name, _, params = part.partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if name.strip():
+            weights[name.strip().lower()] = q
+    best = max(CODINGS, key=lambda c: weights.get(c, weights.get("*", 0.0)))
+    return best if weights.get(best, weights.get("*", 0.0)) > 0 else None
 
 
 def not_modified(request: web.Request, rendered: Rendered) -> bool:
     inm = request.headers.get("If-None-Match")
     if inm is not None:
-        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        tags = {_base_etag(t) for t in inm.split(",")}
         return "*" in tags or rendered.etag in tags
     ims = request.headers.get("If-Modified-Since")
     if ims and rendered.last_modified is not None:

@@ -1,0 +1,74 @@
+"""What every request meets before a handler: CORS for public reads, and size limits.
+
+Feeds and the JSON API are public and read-only, so any site may fetch them from a
+browser: their GET/HEAD answers (errors and 304s included) carry
+`Access-Control-Allow-Origin: *`, and a preflight OPTIONS is answered for them. Admin
+actions (POST) get no CORS headers and no preflight approval, so a browser never sends
+them cross-origin.
+
+The aiohttp server itself bounds what a client may send (`SERVER_LIMITS`, used by
+`app.start_site`); a query string longer than any real feed URL is a 400 here.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from aggregator.errors import BadParameter
+from aggregator.web.feeds import CORS
+
+PUBLIC_PREFIXES = ("/feeds/", "/feeds.opml", "/api/", "/healthz")
+READ_METHODS = frozenset({"GET", "HEAD"})
+# Request headers a cross-origin reader may send: conditional requests and cache control.
+ALLOWED_HEADERS = "Accept, Accept-Language, Cache-Control, If-Modified-Since, If-None-Match, Pragma"
+PREFLIGHT = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+    "Access-Control-Max-Age": "86400",
+}
+
+# A feed URL's query is limit, q (at most 200 characters, 9 bytes each once
+# percent-encoded) and before: well under this.
+MAX_QUERY_CHARS = 4096
+
+# aiohttp's server options, set explicitly rather than trusting defaults (aiohttp keeps an
+# idle connection for an hour). In aiohttp ≥ 3.10 the keep-alive timer also runs from the
+# moment a connection opens until a whole request head has arrived, so a client that
+# sends headers a byte at a time (slowloris) is cut off after `keepalive_timeout` too.
+SERVER_LIMITS: dict[str, float | int] = {
+    "keepalive_timeout": 15.0,  # idle keep-alive, and the time to send a request head
+    "max_line_size": 8190,  # request line (method, path, query) and one header line
+    "max_field_size": 8190,
+    "max_headers": 64,
+    "lingering_time": 2.0,  # reading a refused body before closing
+}
+
+
+def is_public(path: str) -> bool:
+    return path.startswith(PUBLIC_PREFIXES)
+
+
+@web.middleware
+async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Open CORS on public reads and answer their preflight; never on admin actions."""
+    public = is_public(request.path)
+    if public and request.method == "OPTIONS":
+        found = request.match_info.http_exception
+        if found is None or found.status != 404:  # the path exists: approve reads of it
+            return web.Response(status=204, headers=PREFLIGHT)
+    response = await handler(request)
+    if public and request.method in READ_METHODS:
+        for key, value in CORS.items():
+            response.headers.setdefault(key, value)
+    return response
+
+
+@web.middleware
+async def limits(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse an overlong query string with a 400 before any work is done."""
+    size = len(request.rel_url.raw_query_string)
+    if size > MAX_QUERY_CHARS:
+        raise BadParameter(f"query string: {size} characters; at most {MAX_QUERY_CHARS}")
+    return await handler(request)
