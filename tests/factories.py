@@ -108,3 +108,20 @@ def poll_result(source_id: str, status: PollStatus = PollStatus.OK, **changes: A
     }
     values.update(changes)
     return PollResult(**values)
+
+
+def store_articles(store: Any, source_id: str, articles: Any, now: datetime = NOW) -> Any:
+    """Store articles as if `source_id` had just been polled; returns the IngestStats."""
+    from aggregator.store import SourceUpdate
+
+    store.set_flags(source_id, next_poll_at=now - timedelta(seconds=1))
+    claims = store.claim_due(now, 1, "test", timedelta(minutes=2), only=[source_id])
+    assert [c.source_id for c in claims] == [source_id]
+    return store.save_poll(claims[0], poll_result(source_id, started=now), SourceUpdate(), articles)
+
+
+def web_runtime(store: Any, config: LoadedConfig | None = None) -> Any:
+    """A server's Runtime over a store, with the test site (or `config`)."""
+    from aggregator.web.runtime import Runtime
+
+    return Runtime(config=config or site_config(), store=store, loaded_at=NOW)

@@ -73,13 +73,17 @@ class HubPinger:
         self,
         site: Callable[[], Site],
         *,
-        delay: float = PING_DELAY,
-        gap: float = PING_GAP,
-        per_ping: int = URLS_PER_PING,
-        timeout: float = TIMEOUT,
+        delay: float | None = None,
+        gap: float | None = None,
+        per_ping: int | None = None,
+        timeout: float | None = None,
     ) -> None:
         self._site = site  # read at each round, so a reloaded config's hub is used
-        self.delay, self.gap, self.per_ping, self.timeout = delay, gap, per_ping, timeout
+        # None: this module's constants, looked up now (tests shorten them).
+        self.delay = PING_DELAY if delay is None else delay
+        self.gap = PING_GAP if gap is None else gap
+        self.per_ping = URLS_PER_PING if per_ping is None else per_ping
+        self.timeout = TIMEOUT if timeout is None else timeout
         self._pending: set[str] = set()
         self._wake = asyncio.Event()
         self._closing = asyncio.Event()
