@@ -6,11 +6,12 @@ stored by exactly one poller, so a deployment of several pollers and servers pin
 hub once per change; servers never ping.
 
 A ping is a form-encoded POST of `hub.mode=publish` and `hub.url=<feed URL>` for every
-format (RSS, Atom, JSON Feed) of every changed feed. Changes are collected for a moment
-(longer than servers take to notice them in the change log, so the hub fetches the new
-content), several URLs go in one POST (`hub.url` repeated, as PubSubHubbub 0.3/0.4 hubs
-accept; a hub that refuses that gets one URL per POST from then on), and POSTs are
-spaced out. None of it runs in the poller's way, and failures are logged, never raised.
+format (RSS, Atom, JSON Feed) of every changed feed. Changes are collected until they
+pause for a moment (longer than servers take to notice them in the change log, so the
+hub fetches the new content); several URLs go in one POST (`hub.url` repeated, as
+PubSubHubbub 0.3/0.4 hubs accept; a hub that refuses that gets one URL per POST from
+then on), and POSTs are spaced out. None of it runs in the poller's way, and failures
+are logged, never raised.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from aggregator.model import FeedFormat, FeedScope, Site
 
 log = logging.getLogger("aggregator.websub")
 
-PING_DELAY = 2.0  # seconds of changes gathered into one round; servers notice within 1 s
+PING_DELAY = 2.0  # seconds without changes before a round is sent; servers notice within 1 s
+PING_MAX_WAIT = 10.0  # a round is sent at the latest this long after its first change
 PING_GAP = 1.0  # least seconds between two POSTs to the hub
 URLS_PER_PING = 20
 TIMEOUT = 10.0
@@ -118,9 +120,7 @@ class HubPinger:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
-            with contextlib.suppress(TimeoutError):  # gather more changes, unless closing
-                await asyncio.wait_for(self._closing.wait(), self.delay)
-            self._wake.clear()
+            await self._gather()
             keys, self._pending = self._pending, set()
             if keys:
                 try:
@@ -129,6 +129,24 @@ class HubPinger:
                     log.exception("websub: pinging the hub failed")
             if self._closing.is_set() and not self._pending:
                 return
+
+    async def _gather(self) -> None:
+        """Wait until changes stop coming for `delay` seconds (at most PING_MAX_WAIT), or close.
+
+        A round of polls ends source by source; one ping per feed for the whole round is
+        kinder to the hub than one per source.
+        """
+        deadline = time.monotonic() + max(PING_MAX_WAIT, self.delay)
+        while not self._closing.is_set():
+            self._wake.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), min(self.delay, left))
+            if not self._wake.is_set():  # quiet for `delay`: send
+                return
+        self._wake.clear()
 
     async def _send(self, keys: set[str]) -> None:
         site = self._site()
