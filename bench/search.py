@@ -28,20 +28,38 @@ from aggregator.store import SourceUpdate, Store
 from aggregator.store.tables import ENTRIES, FEED_MEMBERS
 
 COUNTIES = ["feixian", "mengyin", "lanling", "yishui", "pingyi", "junan"]
-NAMES = {"feixian": "费县", "mengyin": "蒙阴", "lanling": "兰陵", "yishui": "沂水",
-         "pingyi": "平邑", "junan": "莒南"}  # fmt: skip
-WORDS = ("召开 会议 项目 企业 乡村 振兴 示范 学校 医院 道路 农民 增收 蜜桃 樱桃 旅游 文化 "
-         "干部 党委 招商 产业 民生 就业 养老 社区 街道 工作 部署 推进 建设 发展").split()  # fmt: skip
+NAMES = {
+    "feixian": "费县",
+    "mengyin": "蒙阴",
+    "lanling": "兰陵",
+    "yishui": "沂水",
+    "pingyi": "平邑",
+    "junan": "莒南",
+}
+_PAIRS = (
+    "召开会议项目企业乡村振兴示范学校医院道路农民增收蜜桃樱桃旅游"
+    "文化干部党委招商产业民生就业养老社区街道工作部署推进建设发展"
+)
+WORDS = [_PAIRS[i : i + 2] for i in range(0, len(_PAIRS), 2)]  # two-character words
 QUERIES = ["山楂", "费县", "临沂", "乡村振兴", "会议 项目", '"山楂节"', "楂"]
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def site_yaml() -> str:
-    lines = ["site: {title: bench, base_url: http://bench.example}", "regions:",
-             "  - id: linyi", "    title: 临沂市", "    regions:"]  # fmt: skip
+    lines = [
+        "site: {title: bench, base_url: http://bench.example}",
+        "regions:",
+        "  - id: linyi",
+        "    title: 临沂市",
+        "    regions:",
+    ]
     for c in COUNTIES:
-        lines += [f"      - id: {c}", f"        title: {NAMES[c]}", "        sources:",
-                  f"          - {{id: {c}-news, url: http://{c}.example/rss.xml}}"]  # fmt: skip
+        lines += [
+            f"      - id: {c}",
+            f"        title: {NAMES[c]}",
+            "        sources:",
+            f"          - {{id: {c}-news, url: http://{c}.example/rss.xml}}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -54,11 +72,22 @@ def make_article(rng: random.Random, county: str, n: int) -> Article:
         body = "临沂" + body
     link = f"http://{county}.example/news/{n}.html"
     return Article(
-        source_id=f"{county}-news", key=digest(county, str(n)), link=link, title=title,
-        summary=f"<p>{body[:80]}</p>", content="", author=None, categories=(),
-        published=NOW - timedelta(minutes=n), precision=DatePrecision.DATETIME, channels=(),
-        content_hash=digest("v1", county, str(n)), guid=f"g{n}", canonical_link=link, text=body,
-    )  # fmt: skip
+        source_id=f"{county}-news",
+        key=digest(county, str(n)),
+        link=link,
+        title=title,
+        summary=f"<p>{body[:80]}</p>",
+        content="",
+        author=None,
+        categories=(),
+        published=NOW - timedelta(minutes=n),
+        precision=DatePrecision.DATETIME,
+        channels=(),
+        content_hash=digest("v1", county, str(n)),
+        guid=f"g{n}",
+        canonical_link=link,
+        text=body,
+    )
 
 
 def fill(store: Store, n: int) -> float:
