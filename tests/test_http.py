@@ -21,6 +21,7 @@ from sqlalchemy import event
 from aggregator.model import FeedScope
 from aggregator.store import Store
 from aggregator.web.app import check_changes, make_app, start_site
+from aggregator.web.cache import RenderCache, Rendered
 from aggregator.web.feeds import choose_encoding, max_age
 from tests.factories import NOW, article, site_config, store_articles, web_runtime
 
@@ -351,3 +352,17 @@ async def test_slow_request_heads_and_idle_connections_are_cut(live_site) -> Non
     answer = await asyncio.wait_for(reader.read(), 10)  # returns at close, not before
     assert answer.startswith(b"HTTP/1.1 200")
     writer.close()
+
+
+async def test_the_render_cache_is_bounded_in_bytes_as_well_as_entries() -> None:
+    cache = RenderCache(max_entries=100, max_bytes=5000)
+
+    async def render(n: int) -> Rendered:
+        return Rendered.make(bytes([n]) * 1500, "text/plain", None, f"r:{n % 2}")
+
+    for n in range(6):
+        await cache.get_or_render(f"k{n}", f"r:{n % 2}", lambda n=n: render(n))
+    kept = [k for k in (f"k{n}" for n in range(6)) if cache.get(k) is not None]
+    assert kept == ["k3", "k4", "k5"]  # the oldest went first (1500 bytes + compressed)
+    assert cache.invalidate(["r:1"]) == 2  # k3 and k5
+    assert cache.get("k4") is not None and cache.get("k5") is None

@@ -47,13 +47,20 @@ class Rendered:
         found = {"gzip": self.gzipped, "br": self.brotli}.get(coding or "")
         return found or None
 
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped) + len(self.brotli)
+
 
 ANY_FEED = "*"  # the feed key of pages made from many feeds (the index): any change drops them
 
 
 class RenderCache:
-    def __init__(self, max_entries: int = 2000) -> None:
+    def __init__(self, max_entries: int = 2000, max_bytes: int = 256 * 1024 * 1024) -> None:
+        # Both bounds matter: clients choose limit, q and before, so entries vary in size.
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._entries: OrderedDict[str, Rendered] = OrderedDict()
         self._by_feed: dict[str, set[str]] = {}
         self._pending: dict[str, asyncio.Future[Rendered]] = {}
@@ -97,10 +104,17 @@ class RenderCache:
         return value
 
     def _put(self, key: str, value: Rendered) -> None:
+        replaced = self._entries.pop(key, None)
+        if replaced is not None:
+            self._bytes -= replaced.size
         self._entries[key] = value
+        self._bytes += value.size
         self._by_feed.setdefault(value.feed_key, set()).add(key)
-        while len(self._entries) > self.max_entries:
+        while len(self._entries) > 1 and (
+            len(self._entries) > self.max_entries or self._bytes > self.max_bytes
+        ):
             old_key, old = self._entries.popitem(last=False)
+            self._bytes -= old.size
             keys = self._by_feed.get(old.feed_key)
             if keys is not None:
                 keys.discard(old_key)
@@ -114,7 +128,9 @@ class RenderCache:
         for fk in keys:
             self._versions[fk] = self._versions.get(fk, 0) + 1
             for key in self._by_feed.pop(fk, ()):
-                if self._entries.pop(key, None) is not None:
+                gone = self._entries.pop(key, None)
+                if gone is not None:
+                    self._bytes -= gone.size
                     dropped += 1
         return dropped
 
@@ -122,3 +138,4 @@ class RenderCache:
         self._epoch += 1
         self._entries.clear()
         self._by_feed.clear()
+        self._bytes = 0
