@@ -1,7 +1,7 @@
 """How fast search answers from the bigram index, against the LIKE scan it replaced.
 
-    python bench/search.py                      # 20 000 articles on a temporary SQLite file
-    python bench/search.py --n 50000 --db postgresql://postgres@127.0.0.1:5432/test
+    PYTHONPATH=. python bench/search.py          # from the repository root: 20 000 articles
+    PYTHONPATH=. python bench/search.py --n 50000 --db postgresql://postgres@127.0.0.1:5432/test
 
 Fills a fresh store (on PostgreSQL: a schema of its own, dropped after) with generated
 county news, then times a page of search results (limit 50) for rare, common and
@@ -16,16 +16,15 @@ import random
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import and_, or_, select
 
-from aggregator.config import load_text
-from aggregator.model import Article, DatePrecision, FeedQuery, FeedScope, PollResult, PollStatus
-from aggregator.normalise.identity import digest
-from aggregator.store import SourceUpdate, Store
+from aggregator.model import Article, FeedQuery, FeedScope
+from aggregator.store import Store
 from aggregator.store.tables import ENTRIES, FEED_MEMBERS
+from tests.factories import NOW, article, site_config, store_articles
 
 COUNTIES = ["feixian", "mengyin", "lanling", "yishui", "pingyi", "junan"]
 NAMES = {
@@ -42,7 +41,6 @@ _PAIRS = (
 )
 WORDS = [_PAIRS[i : i + 2] for i in range(0, len(_PAIRS), 2)]  # two-character words
 QUERIES = ["山楂", "费县", "临沂", "乡村振兴", "会议 项目", '"山楂节"', "楂"]
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def site_yaml() -> str:
@@ -70,27 +68,20 @@ def make_article(rng: random.Random, county: str, n: int) -> Article:
     body = "。".join("".join(rng.choices(WORDS, k=12)) for _ in range(rng.randint(5, 20)))
     if rng.random() < 0.3:
         body = "临沂" + body
-    link = f"http://{county}.example/news/{n}.html"
-    return Article(
-        source_id=f"{county}-news",
-        key=digest(county, str(n)),
-        link=link,
+    return article(
+        f"{county}-news",
+        n=n,
+        link=f"http://{county}.example/news/{n}.html",
         title=title,
         summary=f"<p>{body[:80]}</p>",
-        content="",
-        author=None,
-        categories=(),
-        published=NOW - timedelta(minutes=n),
-        precision=DatePrecision.DATETIME,
-        channels=(),
-        content_hash=digest("v1", county, str(n)),
-        guid=f"g{n}",
-        canonical_link=link,
         text=body,
+        published=NOW - timedelta(minutes=n),
+        channels=(),
     )
 
 
 def fill(store: Store, n: int) -> float:
+    """Store `n` articles, 200 per poll; the seconds spent storing."""
     rng = random.Random(1)
     spent = 0.0
     per_batch = 200
@@ -99,11 +90,8 @@ def fill(store: Store, n: int) -> float:
         county = COUNTIES[(start // per_batch) % len(COUNTIES)]
         arts = [make_article(rng, county, i) for i in range(start, min(n, start + per_batch))]
         now += timedelta(seconds=1)
-        store.set_flags(f"{county}-news", next_poll_at=now - timedelta(seconds=1))
-        claim = store.claim_due(now, 1, "bench", timedelta(minutes=5), only=[f"{county}-news"])[0]
-        result = PollResult(f"{county}-news", PollStatus.OK, now, 0.0, next_poll_at=now)
         began = time.perf_counter()
-        store.save_poll(claim, result, SourceUpdate(), arts, now)
+        store_articles(store, f"{county}-news", arts, now)
         spent += time.perf_counter() - began
     return spent
 
@@ -152,7 +140,7 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
     store = Store(url)
     try:
-        store.sync_sources(load_text(site_yaml(), "bench.yaml").site, NOW, random.Random(1))
+        store.sync_sources(site_config(text=site_yaml()).site, NOW, random.Random(1))
         spent = fill(store, args.n)
         if store.dialect == "postgresql":
             with store.engine.connect() as conn:
