@@ -34,9 +34,10 @@ PREFLIGHT = {
 MAX_QUERY_CHARS = 4096
 
 # aiohttp's server options, set explicitly rather than trusting defaults (aiohttp keeps an
-# idle connection for an hour). In aiohttp ≥ 3.10 the keep-alive timer also runs from the
-# moment a connection opens until a whole request head has arrived, so a client that
-# sends headers a byte at a time (slowloris) is cut off after `keepalive_timeout` too.
+# idle connection for an hour). In the aiohttp we require (pyproject.toml) the keep-alive
+# timer also runs from the moment a connection opens, and fires unless a whole request
+# head has arrived, so a client that sends its headers a byte at a time (slowloris) is cut
+# off after `keepalive_timeout` too; tests/test_http.py checks that it does.
 SERVER_LIMITS: dict[str, float | int] = {
     "keepalive_timeout": 15.0,  # idle keep-alive, and the time to send a request head
     "max_line_size": 8190,  # request line (method, path, query) and one header line
