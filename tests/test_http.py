@@ -19,7 +19,10 @@ import pytest
 from sqlalchemy import event
 
 from aggregator.model import FeedScope
+from aggregator.service import open_parts
+from aggregator.settings import Settings
 from aggregator.store import Store
+from aggregator.web import app as web_app
 from aggregator.web.app import check_changes, make_app, start_site
 from aggregator.web.cache import RenderCache, Rendered
 from aggregator.web.feeds import choose_encoding, max_age
@@ -366,3 +369,29 @@ async def test_the_render_cache_is_bounded_in_bytes_as_well_as_entries() -> None
     assert kept == ["k3", "k4", "k5"]  # the oldest went first (1500 bytes + compressed)
     assert cache.invalidate(["r:1"]) == 2  # k3 and k5
     assert cache.get("k4") is not None and cache.get("k5") is None
+
+
+async def test_the_polling_process_drops_renders_as_soon_as_articles_are_stored(
+    origin, sqlite_url, aiohttp_client, monkeypatch
+) -> None:
+    monkeypatch.setattr(web_app, "CHANGE_CHECK_SECONDS", 3600)  # the change log stays unread
+    config = site_config(origin.url("").rstrip("/"))
+    origin.set("/down", status=500, body=b"down")
+    async with open_parts(Settings(db=sqlite_url, workers=0), config, poll=True) as parts:
+        await parts.poller.run_once(["feixian-news"])
+        client = await aiohttp_client(make_app(parts.runtime))
+        path = "/feeds/region/feixian.atom"
+        etag = (await client.get(path)).headers["ETag"]
+        feed = "/feeds/rss20_utf8.xml"
+        item = (
+            "<item><title>费县新建产业园项目开工</title>"
+            "<link>http://www.feixian.example.cn/news/new.html</link>"
+            "<pubDate>Thu, 26 Nov 2026 10:00:00 +0800</pubDate></item>"
+        )
+        body = origin.routes[feed].body.replace(b"<item>", item.encode() + b"<item>", 1)
+        origin.set_body(feed, body)
+        parts.store.set_flags("feixian-news", next_poll_at=NOW - timedelta(days=1))
+        await parts.poller.run_once(["feixian-news"])
+        # No change-log check: the poller's listener dropped the render itself.
+        fresh = await client.get(path, headers={"If-None-Match": etag})
+        assert fresh.status == 200 and "费县新建产业园项目开工" in await fresh.text()
