@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing as mp
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -16,22 +17,24 @@ from multiprocessing.process import BaseProcess
 from aggregator.model import PollStatus
 from aggregator.poller.work import Job, Outcome, digest_document
 
+Work = Callable[[Job], Outcome]
 
-def _serve(conn: Connection) -> None:
+
+def _serve(conn: Connection, work: Work) -> None:
     """A worker's loop: one job in, one outcome out, until the pipe closes."""
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(digest_document(job))
+        conn.send(work(job))
 
 
 class _Worker:
-    def __init__(self, ctx: mp.context.BaseContext) -> None:
+    def __init__(self, ctx: mp.context.BaseContext, work: Work) -> None:
         ours, theirs = ctx.Pipe()
         self.conn: Connection = ours
-        self.process: BaseProcess = ctx.Process(target=_serve, args=(theirs,), daemon=True)  # type: ignore[attr-defined]
+        self.process: BaseProcess = ctx.Process(target=_serve, args=(theirs, work), daemon=True)  # type: ignore[attr-defined]
         self.process.start()
         theirs.close()
 
@@ -51,11 +54,18 @@ class _Worker:
 
 
 class ParsePool:
-    """`processes` workers; `processes=0` parses on a thread of this process (tests, `try`)."""
+    """`processes` workers; `processes=0` parses on a thread of this process (tests, `try`).
 
-    def __init__(self, processes: int = 2, deadline: float = 30.0) -> None:
+    `work` is what a worker runs per job: a module-level function, as workers are
+    spawned fresh and import it by name.
+    """
+
+    def __init__(
+        self, processes: int = 2, deadline: float = 30.0, work: Work = digest_document
+    ) -> None:
         self.deadline = deadline
         self.processes = processes
+        self.work = work
         self._ctx = mp.get_context("spawn")
         self._threads = ThreadPoolExecutor(max(processes, 1), thread_name_prefix="parse")
         self._idle: asyncio.Queue[_Worker] | None = None
@@ -68,7 +78,7 @@ class ParsePool:
         loop = asyncio.get_running_loop()
         workers = await asyncio.gather(
             *(
-                loop.run_in_executor(self._threads, _Worker, self._ctx)
+                loop.run_in_executor(self._threads, _Worker, self._ctx, self.work)
                 for _ in range(self.processes)
             )
         )
@@ -86,7 +96,7 @@ class ParsePool:
     async def run(self, job: Job) -> Outcome:
         loop = asyncio.get_running_loop()
         if self.processes <= 0:
-            return await loop.run_in_executor(self._threads, digest_document, job)
+            return await loop.run_in_executor(self._threads, self.work, job)
         if self._idle is None:
             await self.start()
         assert self._idle is not None
@@ -112,6 +122,6 @@ class ParsePool:
             self._workers.remove(worker)
         if self._idle is None:
             return
-        fresh = _Worker(self._ctx)
+        fresh = _Worker(self._ctx, self.work)
         self._workers.append(fresh)
         self._idle.put_nowait(fresh)
