@@ -297,8 +297,7 @@ def cmd_status(settings: Settings) -> int:
             r.next_poll_at.strftime("%m-%d %H:%M") if not r.gone else "never",
             r.next_poll_reason,
             str(r.entries_total),
-            (r.message or "")[:80]
-            + (f" → moved to {r.effective_url}" if r.effective_url else ""),
+            (r.message or "")[:80] + (f" → moved to {r.effective_url}" if r.effective_url else ""),
         )
     _stdout_console().print(table)
     return 0

@@ -203,9 +203,7 @@ def test_hints_say_who_asked():
     from aggregator.fetch.policy import Hint, cache_hint, feed_hint
 
     assert feed_hint(30, None) == Hint(timedelta(minutes=30), "<ttl>30</ttl>")
-    assert feed_hint(30, timedelta(hours=6)) == Hint(
-        timedelta(hours=6), "sy:updatePeriod every 6h"
-    )
+    assert feed_hint(30, timedelta(hours=6)) == Hint(timedelta(hours=6), "sy:updatePeriod every 6h")
     assert cache_hint({"cache-control": "max-age=600"}, NOW) == Hint(
         timedelta(minutes=10), "Cache-Control max-age=600"
     )

@@ -117,31 +117,13 @@ async def fetch(
             return await _fetch(session, url, etag, last_modified, limits, accept, progress)
     except FetchError:
         raise
-    except aiohttp.ConnectionTimeoutError as exc:
+    except TimeoutError as exc:  # ours (the whole response) or aiohttp's (connect, read)
+        took = time.monotonic() - started
         raise FetchError(
             PollStatus.TIMEOUT,
-            f"could not connect to {urlsplit(progress.url).hostname} "
-            f"within {limits.connect_timeout:g}s",
+            _timeout_message(exc, progress, limits, took),
+            bytes_read=progress.raw_bytes,
         ) from exc
-    except aiohttp.SocketTimeoutError as exc:
-        if progress.stage == "reading":
-            message = (
-                f"the body stalled: nothing received for {limits.first_byte_timeout:g}s "
-                f"(after {progress.raw_bytes} bytes)"
-            )
-        else:
-            message = f"connected, but no answer within {limits.first_byte_timeout:g}s"
-        raise FetchError(PollStatus.TIMEOUT, message, bytes_read=progress.raw_bytes) from exc
-    except TimeoutError as exc:
-        took = time.monotonic() - started
-        if progress.stage == "reading":
-            message = (
-                f"the body was still arriving after {took:.1f}s "
-                f"({progress.raw_bytes} bytes so far): cut off at the {limits.timeout:g}s deadline"
-            )
-        else:
-            message = f"no answer within {took:.1f}s"
-        raise FetchError(PollStatus.TIMEOUT, message, bytes_read=progress.raw_bytes) from exc
     except aiohttp.ClientConnectorDNSError as exc:
         raise FetchError(
             PollStatus.DNS, f"DNS lookup failed for {urlsplit(url).hostname}: {exc.os_error}"
@@ -242,6 +224,27 @@ async def _fetch(
     raise FetchError(
         PollStatus.REDIRECT, f"more than {MAX_REDIRECTS} redirects (last to {current[:200]})"
     )
+
+
+def _timeout_message(exc: TimeoutError, progress: _Progress, limits: Limits, took: float) -> str:
+    """Which deadline a timeout hit, in words an admin can act on."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        host = urlsplit(progress.url).hostname
+        return f"could not connect to {host} within {limits.connect_timeout:g}s"
+    reading = progress.stage == "reading"
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        if reading:
+            return (
+                f"the body stalled: nothing received for {limits.first_byte_timeout:g}s "
+                f"(after {progress.raw_bytes} bytes)"
+            )
+        return f"connected, but no answer within {limits.first_byte_timeout:g}s"
+    if reading:
+        return (
+            f"the body was still arriving after {took:.1f}s ({progress.raw_bytes} bytes "
+            f"so far): cut off at the {limits.timeout:g}s deadline"
+        )
+    return f"no answer within {took:.1f}s"
 
 
 async def read_body(
