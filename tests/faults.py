@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -229,4 +230,6 @@ def spin_on_marker(job: Job) -> Outcome:
         n = 0
         while True:  # burn CPU until the pool kills this process
             n += 1
+    if b"<!-- CRASH -->" in job.body:
+        os._exit(3)  # as a segfault in a C extension would end it
     return digest_document(job)

@@ -18,10 +18,13 @@ from aggregator.model import PollStatus
 from aggregator.poller.work import Job, Outcome, digest_document
 
 Work = Callable[[Job], Outcome]
+READY = "ready"
+STARTUP_DEADLINE = 60.0  # seconds for a fresh worker to import its modules
 
 
 def _serve(conn: Connection, work: Work) -> None:
-    """A worker's loop: one job in, one outcome out, until the pipe closes."""
+    """A worker's loop: say it is ready, then one job in, one outcome out, until EOF."""
+    conn.send(READY)
     while True:
         try:
             job = conn.recv()
@@ -37,8 +40,16 @@ class _Worker:
         self.process: BaseProcess = ctx.Process(target=_serve, args=(theirs, work), daemon=True)  # type: ignore[attr-defined]
         self.process.start()
         theirs.close()
+        self.ready = False
 
     def run(self, job: Job, deadline: float) -> Outcome | None:
+        """The job's outcome, or None past the deadline. A fresh worker's start-up (an
+        interpreter and its imports, slow on a busy machine) is not counted in it."""
+        if not self.ready:
+            if not self.conn.poll(STARTUP_DEADLINE):
+                raise OSError(f"parser process did not start within {STARTUP_DEADLINE:g}s")
+            self.conn.recv()
+            self.ready = True
         self.conn.send(job)
         if self.conn.poll(deadline):
             result: Outcome = self.conn.recv()
@@ -103,6 +114,10 @@ class ParsePool:
         worker = await self._idle.get()
         try:
             outcome = await loop.run_in_executor(self._threads, worker.run, job, self.deadline)
+        except (EOFError, OSError) as exc:
+            # The process died (a crash in a C parser, the OOM killer) or never started.
+            self._replace(worker)
+            return Outcome(PollStatus.PARSE_ERROR, f"the parser process died: {exc or 'EOF'}")
         except BaseException:
             # Cancelled or broken mid-job: the worker's state is unknown, replace it.
             self._replace(worker)
