@@ -280,6 +280,7 @@ def cmd_status(settings: Settings) -> int:
         "last success",
         "fails",
         "next poll",
+        "why",
         "entries",
         "message",
     ):
@@ -294,8 +295,9 @@ def cmd_status(settings: Settings) -> int:
             r.last_success_at.strftime("%m-%d %H:%M") if r.last_success_at else "—",
             str(r.consecutive_failures),
             r.next_poll_at.strftime("%m-%d %H:%M") if not r.gone else "never",
+            r.next_poll_reason,
             str(r.entries_total),
-            (r.message or "")[:80],
+            (r.message or "")[:80] + (f" → moved to {r.effective_url}" if r.effective_url else ""),
         )
     _stdout_console().print(table)
     return 0

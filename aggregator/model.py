@@ -278,6 +278,7 @@ class PollResult:
     next_poll_at: datetime | None = None
     next_poll_reason: str = "interval"
     retry_after: datetime | None = None
+    fetch_seconds: float | None = None  # the HTTP exchange alone (duration adds parse, store)
 
 
 # ---------------------------------------------------------------- publish ⑥

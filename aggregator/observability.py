@@ -7,24 +7,89 @@ Lines are JSON when stderr is not a terminal (for collectors), key=value text wh
 from __future__ import annotations
 
 import logging
+import math
 import sys
+from collections import Counter as Tally
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from aggregator.model import PollResult, Source
 
+_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60)
 POLLS = Counter("aggregator_polls_total", "Polls by outcome", ["status"])
 FETCH_SECONDS = Histogram(
-    "aggregator_fetch_seconds",
-    "Time per poll (fetch, parse, store)",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60),
+    "aggregator_fetch_seconds", "Time of the HTTP exchange of a poll", buckets=_BUCKETS
+)
+POLL_SECONDS = Histogram(
+    "aggregator_poll_seconds", "Time per poll (fetch, parse, store)", buckets=_BUCKETS
 )
 BYTES = Counter("aggregator_fetched_bytes_total", "Bytes fetched from sources")
 ENTRIES = Counter("aggregator_entries_ingested_total", "Entries stored", ["kind"])
 SCHEDULER_LAG = Gauge("aggregator_scheduler_lag_seconds", "How late the last claimed poll started")
+
+
+class SourceHealthCollector(Collector):
+    """Per-status and per-source gauges from the sources' rows, read at scrape time.
+
+    They come from the database, not from this process's polls, so any server shows the
+    work of every poller. One series per source is fine at thousands of sources.
+    """
+
+    def __init__(self) -> None:
+        self._rows: Sequence[Any] = ()
+        self._now = datetime.now(UTC)
+
+    def update(self, rows: Sequence[Any], now: datetime) -> None:
+        self._rows, self._now = rows, now
+
+    def collect(self) -> Iterator[Metric]:
+        rows = [r for r in self._rows if r.active]
+        by_status = GaugeMetricFamily(
+            "aggregator_sources", "Sources by the status of their last poll", labels=["status"]
+        )
+        for status, n in sorted(Tally(r.status or "new" for r in rows).items()):
+            by_status.add_metric([status], n)
+        yield by_status
+        age = GaugeMetricFamily(
+            "aggregator_source_last_success_age_seconds",
+            "Seconds since each source's last successful poll (+Inf: polled, never succeeded)",
+            labels=["source"],
+        )
+        failures = GaugeMetricFamily(
+            "aggregator_source_consecutive_failures",
+            "Failed polls in a row per source (0 after a success)",
+            labels=["source"],
+        )
+        for r in rows:
+            if r.last_attempt_at is None:
+                continue
+            since = (
+                (self._now - r.last_success_at).total_seconds() if r.last_success_at else math.inf
+            )
+            age.add_metric([r.id], max(since, 0.0))
+            failures.add_metric([r.id], r.consecutive_failures)
+        yield age
+        yield failures
+        overdue = [
+            (self._now - r.next_poll_at).total_seconds()
+            for r in rows
+            if not r.paused and not r.gone and r.next_poll_at < self._now
+        ]
+        yield GaugeMetricFamily(
+            "aggregator_schedule_overdue_seconds",
+            "How long the most overdue source has waited past its next poll time",
+            value=max(overdue, default=0.0),
+        )
+
+
+SOURCE_HEALTH = SourceHealthCollector()
+REGISTRY.register(SOURCE_HEALTH)
 FEED_RENDERS = Counter("aggregator_feed_renders_total", "Feeds rendered (cache misses)", ["format"])
 FEED_REQUESTS = Counter("aggregator_feed_requests_total", "Feed requests", ["outcome"])
 
@@ -34,7 +99,9 @@ poll_log = logging.getLogger("aggregator.poll")
 def record_poll(result: PollResult, stats: Any, source: Source) -> None:
     """Count one poll and write its log line."""
     POLLS.labels(result.status.value).inc()
-    FETCH_SECONDS.observe(result.duration)
+    POLL_SECONDS.observe(result.duration)
+    if result.fetch_seconds is not None:
+        FETCH_SECONDS.observe(result.fetch_seconds)
     BYTES.inc(result.bytes)
     ENTRIES.labels("new").inc(stats.new)
     ENTRIES.labels("updated").inc(stats.updated)

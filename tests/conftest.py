@@ -94,3 +94,24 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture
+async def faults() -> Any:
+    """A second origin on 127.0.0.2: another host, for sources that misbehave."""
+    from tests.origin import Origin
+
+    server = Origin()
+    await server.start("127.0.0.2")
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def harness(origin, faults, sqlite_url) -> Any:
+    """A poller with a healthy source and a test's faulty ones (see tests/harness.py)."""
+    from tests.harness import Harness
+
+    bench = Harness(origin, faults, sqlite_url)
+    yield bench
+    await bench.close()

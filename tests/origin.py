@@ -42,6 +42,8 @@ class Origin:
         self.conditional: Counter[str] = Counter()
         self.in_flight: Counter[str] = Counter()
         self.max_in_flight: Counter[str] = Counter()
+        self.in_flight_total = 0  # across every path: what per-host politeness limits
+        self.max_in_flight_total = 0
         self.server: TestServer | None = None
         manifest = json.loads((FEEDS / "manifest.json").read_text("utf-8"))
         for entry in manifest["files"]:
@@ -70,10 +72,13 @@ class Origin:
             self.conditional[path] += 1
         self.in_flight[path] += 1
         self.max_in_flight[path] = max(self.max_in_flight[path], self.in_flight[path])
+        self.in_flight_total += 1
+        self.max_in_flight_total = max(self.max_in_flight_total, self.in_flight_total)
         try:
             return await self._answer(request, path)
         finally:
             self.in_flight[path] -= 1
+            self.in_flight_total -= 1
 
     async def _answer(self, request: web.Request, path: str) -> web.StreamResponse:
         b = self.routes.get(path)
@@ -94,10 +99,11 @@ class Origin:
         headers["Content-Type"] = b.content_type
         return web.Response(body=b.body, headers=headers)
 
-    async def start(self) -> None:
+    async def start(self, host: str = "127.0.0.1") -> None:
+        """Listen on loopback; another 127.x address is another host to the poller."""
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self.handle)
-        self.server = TestServer(app, host="127.0.0.1")
+        self.server = TestServer(app, host=host)
         await self.server.start_server()
 
     async def close(self) -> None:

@@ -196,3 +196,12 @@ def test_no_label_utf8():
 )
 def test_canonical_encoding(label, expected):
     assert canonical_encoding(label) == expected
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "gb18030"])
+def test_a_download_cut_inside_a_character_is_not_a_lying_label(codec):
+    text = f'<?xml version="1.0" encoding="{codec}"?><rss><title>费县新闻'
+    data = text.encode(codec)[:-1]  # the last character loses a byte
+    out = decode(data)
+    assert (out.encoding, out.suspect) == (codecs.lookup(codec).name, False)
+    assert out.text.endswith("费县新")

@@ -197,3 +197,28 @@ def test_feed_floor_from_parsed_update_period():
     assert raw.ttl_minutes == 20
     assert raw.update_period == timedelta(hours=6)
     assert feed_floor(raw.ttl_minutes, raw.update_period) == timedelta(hours=6)
+
+
+def test_hints_say_who_asked():
+    from aggregator.fetch.policy import Hint, cache_hint, feed_hint
+
+    assert feed_hint(30, None) == Hint(timedelta(minutes=30), "<ttl>30</ttl>")
+    assert feed_hint(30, timedelta(hours=6)) == Hint(timedelta(hours=6), "sy:updatePeriod every 6h")
+    assert cache_hint({"cache-control": "max-age=600"}, NOW) == Hint(
+        timedelta(minutes=10), "Cache-Control max-age=600"
+    )
+    expires = cache_hint({"expires": "Fri, 27 Nov 2026 13:00:00 GMT"}, NOW)
+    assert expires is not None and expires.why.startswith("Expires")
+    hint = Hint(timedelta(hours=2), "<ttl>120</ttl>")
+    _, reason = delay(ok=True, hint_floor=hint, rng=random.Random(1))
+    assert reason == "feed hint: <ttl>120</ttl>"
+    _, reason = delay(ok=True, hint_floor=Hint(timedelta(minutes=1), "x"), rng=random.Random(1))
+    assert reason == "interval"
+
+
+def test_longest_hint_wins():
+    from aggregator.fetch.policy import Hint, longest
+
+    a, b = Hint(timedelta(hours=1), "a"), Hint(timedelta(hours=2), "b")
+    assert longest(a, None, b) is b
+    assert longest(None, None) is None

@@ -2,9 +2,10 @@
 
 All HTTP knowledge sits here: redirects followed by hand (so a 301/308 can be
 remembered and a loop stopped), the size cap counted on decompressed bytes as they
-stream (a small gzip can inflate to gigabytes), a deadline on the whole response
-(a source that drips a byte a second never finishes otherwise), and every failure
-mapped onto one health status.
+stream (a small gzip can inflate to gigabytes), three deadlines (connecting, the first
+byte of the answer, and the whole response: aiohttp's read timeout alone never fires
+on a source that drips a byte every half second), and every failure mapped onto one
+health status.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import ssl
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from multidict import CIMultiDictProxy
 
 from aggregator import __version__
 from aggregator.errors import FetchError
-from aggregator.fetch.policy import parse_retry_after
+from aggregator.fetch.antibot import challenge
+from aggregator.fetch.policy import human, parse_retry_after
 from aggregator.model import Fetched, PollStatus
 
 MAX_REDIRECTS = 5
@@ -47,15 +50,46 @@ class NotModified:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    timeout: float = 20.0  # seconds for the whole exchange, body included
-    connect_timeout: float = 10.0
+    timeout: float = 20.0  # seconds for the whole exchange, redirects and body included
+    connect_timeout: float = 10.0  # to open a connection (TCP and TLS)
+    first_byte_timeout: float = 15.0  # from sending the request to the answer's first
+    # bytes; also the longest silence allowed in the middle of a body
     max_bytes: int = 10 * 1024 * 1024  # decompressed
 
+    @classmethod
+    def within(cls, timeout: float, max_bytes: int = 10 * 1024 * 1024) -> Limits:
+        """The three deadlines from a source's one `timeout`: connecting may take half
+        of it (at most 10 s), the first byte three quarters, the whole answer all of it."""
+        return cls(
+            timeout=timeout,
+            connect_timeout=min(10.0, timeout / 2),
+            first_byte_timeout=timeout * 0.75,
+            max_bytes=max_bytes,
+        )
 
-def make_session(user_agent: str = USER_AGENT, *, limit: int = 100) -> aiohttp.ClientSession:
+
+@dataclass
+class _Progress:
+    """How far an exchange got, so a timeout can say which deadline it hit."""
+
+    stage: str = "waiting"  # waiting (for an answer) → reading (headers in, body coming)
+    url: str = ""
+    raw_bytes: int = 0
+
+
+def make_session(
+    user_agent: str = USER_AGENT,
+    *,
+    limit: int = 100,
+    resolver: AbstractResolver | None = None,
+) -> aiohttp.ClientSession:
     """The one client session of a process; cookies are not kept between sources."""
     connector = aiohttp.TCPConnector(
-        limit=limit, limit_per_host=0, ttl_dns_cache=300, enable_cleanup_closed=True
+        limit=limit,
+        limit_per_host=0,
+        ttl_dns_cache=300,
+        enable_cleanup_closed=True,
+        resolver=resolver,
     )
     return aiohttp.ClientSession(
         connector=connector,
@@ -77,14 +111,19 @@ async def fetch(
 ) -> Fetched | NotModified:
     """GET a URL once, conditionally; raise FetchError with a health status on failure."""
     started = time.monotonic()
+    progress = _Progress(url=url)
     try:
         async with asyncio.timeout(limits.timeout):
-            return await _fetch(session, url, etag, last_modified, limits, accept)
+            return await _fetch(session, url, etag, last_modified, limits, accept, progress)
     except FetchError:
         raise
-    except TimeoutError as exc:
+    except TimeoutError as exc:  # ours (the whole response) or aiohttp's (connect, read)
         took = time.monotonic() - started
-        raise FetchError(PollStatus.TIMEOUT, f"no complete answer within {took:.1f}s") from exc
+        raise FetchError(
+            PollStatus.TIMEOUT,
+            _timeout_message(exc, progress, limits, took),
+            bytes_read=progress.raw_bytes,
+        ) from exc
     except aiohttp.ClientConnectorDNSError as exc:
         raise FetchError(
             PollStatus.DNS, f"DNS lookup failed for {urlsplit(url).hostname}: {exc.os_error}"
@@ -108,6 +147,7 @@ async def _fetch(
     last_modified: str | None,
     limits: Limits,
     accept: str | None,
+    progress: _Progress,
 ) -> Fetched | NotModified:
     headers = {}
     if etag:
@@ -116,17 +156,27 @@ async def _fetch(
         headers["If-Modified-Since"] = last_modified
     if accept:
         headers["Accept"] = accept
+    # sock_read covers the wait for the first byte and any silence mid-body; the
+    # caller's asyncio.timeout covers the whole, which no trickle of bytes can extend.
     timeout = aiohttp.ClientTimeout(
-        total=None, sock_connect=limits.connect_timeout, sock_read=limits.timeout
+        total=None,
+        connect=limits.connect_timeout,  # DNS and the TCP/TLS handshake together
+        sock_connect=limits.connect_timeout,
+        sock_read=limits.first_byte_timeout,
     )
     current = url
     seen = {url}
     permanent: str | None = None
     all_permanent = True
     for _hop in range(MAX_REDIRECTS + 1):
+        progress.stage, progress.url = "waiting", current
         async with session.get(
-            current, headers=headers, allow_redirects=False, timeout=timeout
+            current,
+            headers=headers,
+            allow_redirects=False,
+            timeout=timeout,
         ) as resp:
+            progress.stage = "reading"
             if resp.status in _REDIRECTS:
                 location = resp.headers.get("Location")
                 if not location:
@@ -156,7 +206,10 @@ async def _fetch(
                 return NotModified(current, permanent, facts)
             if resp.status != 200:
                 raise _status_error(resp.status, resp.headers, await _peek(resp))
-            body = await read_body(resp, limits.max_bytes)
+            body = await read_body(resp, limits.max_bytes, progress)
+            wall = challenge(200, body)
+            if wall:
+                raise FetchError(PollStatus.ANTI_BOT, wall, http_status=200, bytes_read=len(body))
             return Fetched(
                 url=current,
                 body=body,
@@ -168,10 +221,35 @@ async def _fetch(
                 permanent_url=permanent,
                 headers=facts,
             )
-    raise FetchError(PollStatus.REDIRECT, f"more than {MAX_REDIRECTS} redirects")
+    raise FetchError(
+        PollStatus.REDIRECT, f"more than {MAX_REDIRECTS} redirects (last to {current[:200]})"
+    )
 
 
-async def read_body(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+def _timeout_message(exc: TimeoutError, progress: _Progress, limits: Limits, took: float) -> str:
+    """Which deadline a timeout hit, in words an admin can act on."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        host = urlsplit(progress.url).hostname
+        return f"could not connect to {host} within {limits.connect_timeout:g}s"
+    reading = progress.stage == "reading"
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        if reading:
+            return (
+                f"the body stalled: nothing received for {limits.first_byte_timeout:g}s "
+                f"(after {progress.raw_bytes} bytes)"
+            )
+        return f"connected, but no answer within {limits.first_byte_timeout:g}s"
+    if reading:
+        return (
+            f"the body was still arriving after {took:.1f}s ({progress.raw_bytes} bytes "
+            f"so far): cut off at the {limits.timeout:g}s deadline"
+        )
+    return f"no answer within {took:.1f}s"
+
+
+async def read_body(
+    resp: aiohttp.ClientResponse, max_bytes: int, progress: _Progress | None = None
+) -> bytes:
     """The decompressed body, refused as soon as it passes `max_bytes`."""
     encoding = resp.headers.get("Content-Encoding", "").strip().lower()
     inflater = None
@@ -190,6 +268,8 @@ async def read_body(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
     raw = 0
     async for chunk in resp.content.iter_chunked(CHUNK):
         raw += len(chunk)
+        if progress is not None:
+            progress.raw_bytes = raw
         if inflater is None:
             out += chunk
         else:
@@ -225,21 +305,19 @@ async def read_body(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
 
 
 async def _peek(resp: aiohttp.ClientResponse, limit: int = 8192) -> bytes:
+    """The start of an error answer's body (decompressed), to recognise challenge pages."""
     try:
-        return await resp.content.read(limit)
+        data = await resp.content.read(limit)
     except (aiohttp.ClientError, OSError):
         return b""
-
-
-_CHALLENGE_MARKERS = (
-    b"challenge",
-    b"captcha",
-    b"cf-chl",
-    b"document.cookie",
-    b"__jsl_clearance",
-    b"yunsuo",
-    b"safedog",
-)
+    encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
+        try:
+            return zlib.decompressobj(wbits).decompress(data, limit * 4)
+        except zlib.error:
+            return b""
+    return data
 
 
 def _status_error(status: int, headers: CIMultiDictProxy[str], peek: bytes) -> FetchError:
@@ -249,30 +327,20 @@ def _status_error(status: int, headers: CIMultiDictProxy[str], peek: bytes) -> F
     if status == 410:
         return FetchError(
             PollStatus.GONE,
-            "HTTP 410 Gone: the source says it is gone for good",
+            "HTTP 410 Gone: the source says it is gone for good; polling stopped "
+            "(change its url in feeds.yaml to poll again)",
             http_status=status,
         )
-    if status == 412 or (
-        status in (403, 503, 521) and any(m in peek.lower() for m in _CHALLENGE_MARKERS)
-    ):
-        return FetchError(
-            PollStatus.ANTI_BOT,
-            f"HTTP {status}: blocked by an anti-bot check",
-            http_status=status,
-            retry_after=seconds,
-        )
+    wall = challenge(status, peek)
+    if wall:
+        return FetchError(PollStatus.ANTI_BOT, wall, http_status=status, retry_after=seconds)
     if status in (429, 503) and retry is not None:
         return FetchError(
             PollStatus.HTTP_ERROR,
-            f"HTTP {status}, asked to retry after {_human(retry)}",
+            f"HTTP {status}, asked to retry after {human(retry)}",
             http_status=status,
             retry_after=seconds,
         )
     return FetchError(
         PollStatus.HTTP_ERROR, f"HTTP {status}", http_status=status, retry_after=seconds
     )
-
-
-def _human(delta: timedelta) -> str:
-    s = int(delta.total_seconds())
-    return f"{s}s" if s < 120 else f"{s // 60}m"

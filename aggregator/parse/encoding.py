@@ -100,7 +100,12 @@ def decode(data: bytes, header_charset: str | None = None, *, html: bool = False
     for enc in candidates:
         try:
             text = data.decode(enc)
-        except (UnicodeDecodeError, LookupError):
+        except UnicodeDecodeError as exc:
+            if not _cut_mid_character(exc, len(data)):
+                continue
+            # A truncated download ends inside a character: that is not a lying label.
+            text = data[: exc.start].decode(enc, "replace")
+        except LookupError:
             continue
         # A single-byte codec decodes anything: only trust it if UTF-8 does not fit better.
         if enc == "cp1252" and _is_utf8(data) and not data.isascii():
@@ -116,6 +121,11 @@ def decode(data: bytes, header_charset: str | None = None, *, html: bool = False
     guessed = _detect(data)
     note = f"declared {declared or 'nothing'}, bytes do not decode as it; read as {guessed}"
     return Decoded(data.decode(guessed, "replace"), guessed, declared, True, note)
+
+
+def _cut_mid_character(exc: UnicodeDecodeError, size: int) -> bool:
+    """The only bad bytes are an incomplete character at the very end."""
+    return exc.end == size and size - exc.start <= 3
 
 
 def _is_utf8(data: bytes) -> bool:

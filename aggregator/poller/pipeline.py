@@ -47,17 +47,23 @@ async def poll_source(claim: Claim, source: Source, deps: Deps) -> tuple[PollRes
     articles: tuple[Article, ...] = ()
     status, message, http_status, size, seen = PollStatus.OK, "", None, 0, 0
     retry_after: timedelta | None = None
-    hint = timedelta(seconds=claim.hint_floor_s) if claim.hint_floor_s else None
+    stored_hint = _stored_hint(claim)
+    hint = stored_hint
+    fetch_seconds: float | None = None
     try:
         async with deps.gate.acquire(claim.url, source.per_host, source.host_gap.total_seconds()):
-            limits = Limits(timeout=source.timeout.total_seconds(), max_bytes=source.max_bytes)
-            got = await fetch(
-                deps.session,
-                claim.url,
-                etag=claim.etag,
-                last_modified=claim.last_modified,
-                limits=limits,
-            )
+            limits = Limits.within(source.timeout.total_seconds(), source.max_bytes)
+            t_fetch = time.monotonic()
+            try:
+                got = await fetch(
+                    deps.session,
+                    claim.url,
+                    etag=claim.etag,
+                    last_modified=claim.last_modified,
+                    limits=limits,
+                )
+            finally:
+                fetch_seconds = time.monotonic() - t_fetch
     except FetchError as exc:
         status, message, http_status, size = (
             exc.status,
@@ -70,44 +76,34 @@ async def poll_source(claim: Claim, source: Source, deps: Deps) -> tuple[PollRes
         update = SourceUpdate(gone=exc.status is PollStatus.GONE)
     else:
         headers = {k.lower(): v for k, v in got.headers}
-        cache_hint = policy.cache_floor(headers, started)
+        cache_hint = policy.cache_hint(headers, started)
+        # The feed's own hint (ttl, sy:updatePeriod) stays true while its bytes do.
+        hint = policy.longest(cache_hint, stored_hint)
         if isinstance(got, NotModified):
             status, http_status = PollStatus.NOT_MODIFIED, 304
-            hint = cache_hint or hint
-            update = SourceUpdate(effective_url=got.permanent_url, hint_floor_s=_seconds(hint))
+            update = SourceUpdate(effective_url=got.permanent_url)
         else:
             http_status, size = got.status, len(got.body)
             body_hash = hashlib.sha256(got.body).hexdigest()
             validators = (got.etag, got.last_modified, body_hash)
             if body_hash == claim.body_hash:
                 status, message = PollStatus.UNCHANGED, "same bytes as last time; not parsed"
-                hint = cache_hint or hint
-                update = SourceUpdate(
-                    validators=validators,
-                    effective_url=got.permanent_url,
-                    hint_floor_s=_seconds(hint),
-                )
+                update = SourceUpdate(validators=validators, effective_url=got.permanent_url)
             else:
                 job = Job(got.body, got.url, got.charset, source, deps.context, started)
                 outcome = await deps.pool.run(job)
                 status, message, seen = outcome.status, outcome.message, outcome.entries_seen
                 if status.is_success:
                     articles = outcome.articles
-                    floors = [
-                        h
-                        for h in (
-                            cache_hint,
-                            policy.feed_floor(outcome.ttl_minutes, outcome.update_period),
-                        )
-                        if h
-                    ]
-                    hint = max(floors) if floors else None
+                    feed_hint = policy.feed_hint(outcome.ttl_minutes, outcome.update_period)
+                    hint = policy.longest(cache_hint, feed_hint)
                     update = SourceUpdate(
                         validators=validators,
                         effective_url=got.permanent_url,
                         feed_title=outcome.feed_title,
                         site_link=outcome.site_link,
-                        hint_floor_s=_seconds(hint) or 0.0,
+                        hint_floor_s=feed_hint.floor.total_seconds() if feed_hint else 0.0,
+                        hint_reason=feed_hint.why if feed_hint else None,
                         warnings=outcome.warnings,
                     )
                 else:
@@ -137,10 +133,14 @@ async def poll_source(claim: Claim, source: Source, deps: Deps) -> tuple[PollRes
         next_poll_at=next_at,
         next_poll_reason=reason,
         retry_after=started + retry_after if retry_after is not None else None,
+        fetch_seconds=fetch_seconds,
     )
     stats = await deps.store.call(deps.store.save_poll, claim, result, update, articles, started)
     return result, stats
 
 
-def _seconds(delta: timedelta | None) -> float | None:
-    return delta.total_seconds() if delta is not None else None
+def _stored_hint(claim: Claim) -> policy.Hint | None:
+    """The feed's own hint as the last parsed body gave it."""
+    if not claim.hint_floor_s:
+        return None
+    return policy.Hint(timedelta(seconds=claim.hint_floor_s), claim.hint_reason or "ttl")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing as mp
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -16,26 +17,39 @@ from multiprocessing.process import BaseProcess
 from aggregator.model import PollStatus
 from aggregator.poller.work import Job, Outcome, digest_document
 
+Work = Callable[[Job], Outcome]
+READY = "ready"
+STARTUP_DEADLINE = 60.0  # seconds for a fresh worker to import its modules
 
-def _serve(conn: Connection) -> None:
-    """A worker's loop: one job in, one outcome out, until the pipe closes."""
+
+def _serve(conn: Connection, work: Work) -> None:
+    """A worker's loop: say it is ready, then one job in, one outcome out, until EOF."""
+    conn.send(READY)
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(digest_document(job))
+        conn.send(work(job))
 
 
 class _Worker:
-    def __init__(self, ctx: mp.context.BaseContext) -> None:
+    def __init__(self, ctx: mp.context.BaseContext, work: Work) -> None:
         ours, theirs = ctx.Pipe()
         self.conn: Connection = ours
-        self.process: BaseProcess = ctx.Process(target=_serve, args=(theirs,), daemon=True)  # type: ignore[attr-defined]
+        self.process: BaseProcess = ctx.Process(target=_serve, args=(theirs, work), daemon=True)  # type: ignore[attr-defined]
         self.process.start()
         theirs.close()
+        self.ready = False
 
     def run(self, job: Job, deadline: float) -> Outcome | None:
+        """The job's outcome, or None past the deadline. A fresh worker's start-up (an
+        interpreter and its imports, slow on a busy machine) is not counted in it."""
+        if not self.ready:
+            if not self.conn.poll(STARTUP_DEADLINE):
+                raise OSError(f"parser process did not start within {STARTUP_DEADLINE:g}s")
+            self.conn.recv()
+            self.ready = True
         self.conn.send(job)
         if self.conn.poll(deadline):
             result: Outcome = self.conn.recv()
@@ -51,11 +65,18 @@ class _Worker:
 
 
 class ParsePool:
-    """`processes` workers; `processes=0` parses on a thread of this process (tests, `try`)."""
+    """`processes` workers; `processes=0` parses on a thread of this process (tests, `try`).
 
-    def __init__(self, processes: int = 2, deadline: float = 30.0) -> None:
+    `work` is what a worker runs per job: a module-level function, as workers are
+    spawned fresh and import it by name.
+    """
+
+    def __init__(
+        self, processes: int = 2, deadline: float = 30.0, work: Work = digest_document
+    ) -> None:
         self.deadline = deadline
         self.processes = processes
+        self.work = work
         self._ctx = mp.get_context("spawn")
         self._threads = ThreadPoolExecutor(max(processes, 1), thread_name_prefix="parse")
         self._idle: asyncio.Queue[_Worker] | None = None
@@ -68,7 +89,7 @@ class ParsePool:
         loop = asyncio.get_running_loop()
         workers = await asyncio.gather(
             *(
-                loop.run_in_executor(self._threads, _Worker, self._ctx)
+                loop.run_in_executor(self._threads, _Worker, self._ctx, self.work)
                 for _ in range(self.processes)
             )
         )
@@ -86,13 +107,17 @@ class ParsePool:
     async def run(self, job: Job) -> Outcome:
         loop = asyncio.get_running_loop()
         if self.processes <= 0:
-            return await loop.run_in_executor(self._threads, digest_document, job)
+            return await loop.run_in_executor(self._threads, self.work, job)
         if self._idle is None:
             await self.start()
         assert self._idle is not None
         worker = await self._idle.get()
         try:
             outcome = await loop.run_in_executor(self._threads, worker.run, job, self.deadline)
+        except (EOFError, OSError) as exc:
+            # The process died (a crash in a C parser, the OOM killer) or never started.
+            self._replace(worker)
+            return Outcome(PollStatus.PARSE_ERROR, f"the parser process died: {exc or 'EOF'}")
         except BaseException:
             # Cancelled or broken mid-job: the worker's state is unknown, replace it.
             self._replace(worker)
@@ -112,6 +137,6 @@ class ParsePool:
             self._workers.remove(worker)
         if self._idle is None:
             return
-        fresh = _Worker(self._ctx)
+        fresh = _Worker(self._ctx, self.work)
         self._workers.append(fresh)
         self._idle.put_nowait(fresh)

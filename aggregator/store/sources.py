@@ -46,6 +46,7 @@ class Claim:
     entries_seen_last: int
     hint_floor_s: float | None = None
     due_at: datetime | None = None
+    hint_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,8 @@ class SourceUpdate:
     effective_url: str | None = None  # set when a 301/308 moved the source
     feed_title: str | None = None
     site_link: str | None = None
-    hint_floor_s: float | None = None
+    hint_floor_s: float | None = None  # the feed's own hint; 0 clears it
+    hint_reason: str | None = None
     due_at: datetime | None = None
     gone: bool = False
     warnings: tuple[str, ...] = ()
@@ -87,9 +89,20 @@ def sync_sources(conn: Connection, site: Site, now: datetime, rng: random.Random
             )
         else:
             if row.url != src.url:
-                # The admin edited the URL: forget the old redirect and validators.
+                # The admin edited the URL: forget the old redirect, validators, backoff and
+                # a 410, and poll the new address soon (a gone source was due in 100 years).
                 values.update(
-                    effective_url=None, etag=None, last_modified=None, body_hash=None, gone=False
+                    effective_url=None,
+                    etag=None,
+                    last_modified=None,
+                    body_hash=None,
+                    gone=False,
+                    consecutive_failures=0,
+                    retry_after=None,
+                    hint_floor_s=None,
+                    hint_reason=None,
+                    next_poll_at=now + timedelta(seconds=rng.uniform(0, spread)),
+                    next_poll_reason="url changed in feeds.yaml",
                 )
             conn.execute(SOURCES.update().where(C.id == src.id).values(**values))
     removed = [sid for sid, r in rows.items() if r.active and sid not in site.sources]
@@ -151,6 +164,7 @@ def claim_due(
             C.entries_total,
             C.entries_seen_last,
             C.hint_floor_s,
+            C.hint_reason,
             C.next_poll_at,
         )
     ).all()
@@ -168,6 +182,7 @@ def claim_due(
             entries_total=r.entries_total,
             entries_seen_last=r.entries_seen_last,
             hint_floor_s=r.hint_floor_s,
+            hint_reason=r.hint_reason,
             due_at=r.next_poll_at,
         )
         for r in rows
@@ -186,7 +201,9 @@ def finish_poll(
         "message": result.message[:2000] or None,
         "http_status": result.http_status,
         "last_attempt_at": result.started,
-        "fetch_seconds": round(result.duration, 4),
+        "fetch_seconds": round(
+            result.fetch_seconds if result.fetch_seconds is not None else result.duration, 4
+        ),
         "bytes_last": result.bytes,
         "entries_new_last": new_entries,
         "entries_total": C.entries_total + new_entries,
@@ -213,6 +230,7 @@ def finish_poll(
         values["site_link"] = update_.site_link
     if update_.hint_floor_s is not None:
         values["hint_floor_s"] = update_.hint_floor_s
+        values["hint_reason"] = update_.hint_reason
     if update_.gone:
         values["gone"] = True
     done = conn.execute(

@@ -95,7 +95,8 @@ class SourceRow(Base):
     interval_s: Mapped[float] = mapped_column(Float, default=900.0)
     next_poll_at: Mapped[datetime] = mapped_column()
     next_poll_reason: Mapped[str] = mapped_column(String(200), default="new")
-    hint_floor_s: Mapped[float | None] = mapped_column(Float)  # ttl, sy:, Cache-Control
+    hint_floor_s: Mapped[float | None] = mapped_column(Float)  # the feed's ttl or sy:updatePeriod
+    hint_reason: Mapped[str | None] = mapped_column(String(100))  # which of them, for admins
     retry_after: Mapped[datetime | None] = mapped_column()
     # leases: a poller owns a source while it polls it (see store.leases)
     lease_owner: Mapped[str | None] = mapped_column(String(100))

@@ -9,7 +9,9 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from aggregator.observability import SOURCE_HEALTH
 from aggregator.publish import render_opml
+from aggregator.web import health
 from aggregator.web.cache import Rendered
 from aggregator.web.feeds import CORS, respond
 from aggregator.web.runtime import RUNTIME, Runtime
@@ -41,6 +43,9 @@ def source_record(rt: Runtime, row: Any) -> dict[str, Any]:
         "next_poll": _iso(row.next_poll_at) if not row.gone else None,
         "next_poll_reason": row.next_poll_reason,
         "retry_after": _iso(row.retry_after),
+        "feed_hint": {"seconds": row.hint_floor_s, "why": row.hint_reason}
+        if row.hint_floor_s
+        else None,
         "entries_stored": row.entries_total,
         "entries_new_last_poll": row.entries_new_last,
         "fetch_seconds": row.fetch_seconds,
@@ -50,10 +55,19 @@ def source_record(rt: Runtime, row: Any) -> dict[str, Any]:
 
 
 async def sources(request: web.Request) -> web.Response:
+    """Every source's health; `?status=` and `?sort=[-]KEY` as on /sources."""
     rt = request.app[RUNTIME]
-    rows = await rt.store.call(rt.store.health)
+    status = health.parse_status(request.query)
+    sort, descending = (
+        health.parse_sort(request.query) if "sort" in request.query else (None, False)
+    )
+    records = [source_record(rt, r) for r in await rt.store.call(rt.store.health)]
     body = orjson.dumps(
-        {"sources": [source_record(rt, r) for r in rows]}, option=orjson.OPT_INDENT_2
+        {
+            "counts": health.counts(records),
+            "sources": health.select(records, status, sort, descending),
+        },
+        option=orjson.OPT_INDENT_2,
     )
     return web.Response(body=body, content_type="application/json", headers=CORS)
 
@@ -110,6 +124,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    rows = await rt.store.call(rt.store.health)
+    SOURCE_HEALTH.update(rows, datetime.now(UTC))
     resp = web.Response(body=generate_latest())
     resp.headers["Content-Type"] = CONTENT_TYPE_LATEST
     return resp

@@ -25,6 +25,7 @@ from aggregator.model import Cursor, FeedItem, FeedQuery, FeedScope, Region
 from aggregator.publish import decode_cursor, encode_cursor, parse_query
 from aggregator.publish.jsonfeed import plain_summary
 from aggregator.publish.query import _single
+from aggregator.web import health
 from aggregator.web.api import source_record
 from aggregator.web.cache import ANY_FEED, Rendered
 from aggregator.web.feeds import FORMATS, guid_prefix, page_path, respond, scope_of, scope_title
@@ -310,34 +311,56 @@ def embed_snippets(rt: Runtime, scope: FeedScope, heading: str) -> dict[str, str
 
 
 async def sources_page(request: web.Request) -> web.StreamResponse:
+    """The health table for admins: filter by status, sort by any column, no script."""
     rt = request.app[RUNTIME]
     env = request.app[JINJA]
-    rows = [source_record(rt, r) for r in await rt.store.call(rt.store.health)]
-    status = request.query.get("status")
-    if status:
-        rows = [r for r in rows if r["status"] == status]
-    sort = request.query.get("sort", "region")
-    keys = {
-        "status": lambda r: (
-            r["status"] in ("ok", "not_modified", "unchanged"),
-            r["status"],
-            r["id"],
-        ),
-        "region": lambda r: (r["region"] or "", r["id"]),
-        "success": lambda r: (r["last_success"] or "", r["id"]),
-        "id": lambda r: r["id"],
-    }
-    rows.sort(key=keys.get(sort, keys["region"]))
-    statuses = sorted({r["status"] for r in rows})
+    status = health.parse_status(request.query)
+    sort, descending = health.parse_sort(request.query)
+    records = [source_record(rt, r) for r in await rt.store.call(rt.store.health)]
+    rows = health.select(records, status, sort, descending)
+
+    def link(**changes: str | None) -> str:
+        params = {"status": status, "sort": ("-" if descending else "") + sort}
+        params.update(changes)
+        return "/sources?" + urlencode({k: v for k, v in params.items() if v})
+
+    columns = [
+        {
+            "key": key,
+            "label": label,
+            "href": link(sort=f"-{key}" if key == sort and not descending else key),
+            "sorted": ("descending" if descending else "ascending") if key == sort else None,
+        }
+        for key, (label, _) in health.SORTS.items()
+    ]
+    filters = [{"status": None, "count": len(records), "href": link(status=None)}] + [
+        {"status": s, "count": n, "href": link(status=s)} for s, n in health.counts(records).items()
+    ]
     html = env.get_template("sources.html").render(
         site=rt.site,
         rows=rows,
-        statuses=statuses,
+        columns=columns,
+        columns_by_key={c["key"]: c for c in columns},
+        filters=filters,
         status=status,
-        sort=sort,
+        sort=("-" if descending else "") + sort,
         rejected=rt.rejected,
         regions={r.id: r.title for r in rt.site.regions.values()},
+        local=_local_iso(rt),
     )
     response = web.Response(text=html, content_type="text/html", headers=HTML_HEADERS)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _local_iso(rt: Runtime) -> Any:
+    """An API timestamp ("…Z") shown in the site's time zone."""
+    tz = ZoneInfo(rt.site.timezone)
+
+    def fmt(value: str | None) -> str:
+        if not value:
+            return "—"
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return moment.astimezone(tz).strftime("%m-%d %H:%M:%S")
+
+    return fmt
