@@ -69,6 +69,19 @@ def _parser() -> argparse.ArgumentParser:
         "--keep", action="store_true", help="keep the demo database instead of a temporary one"
     )
     sub.add_parser("status", parents=[common], help="the source health table")
+    tryout = sub.add_parser(
+        "try", parents=[common], help="fetch one source once, store nothing, show its entries"
+    )
+    tryout.add_argument("source_id", metavar="SOURCE_ID")
+    tryout.add_argument(
+        "--fulltext",
+        type=int,
+        nargs="?",
+        const=3,
+        default=0,
+        metavar="N",
+        help="also fetch the article pages of the first N entries (default 3) and show them",
+    )
     opml = sub.add_parser("opml", parents=[common], help="OPML export and import")
     opml_sub = opml.add_subparsers(dest="opml_command", required=True, metavar="ACTION")
     opml_sub.add_parser("export", parents=[common], help="print every feed as OPML 2.0")
@@ -116,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(render_opml(config.site, config.site.base_url, datetime.now(UTC)).decode())
         return 0
+    if command == "try":
+        return cmd_try(config, args.source_id, args.fulltext)
     if command == "poll" and args.once:
         return cmd_poll_once(settings, config, args.source)
     from aggregator.service import serve_forever
@@ -194,6 +209,20 @@ def cmd_db_upgrade(settings: Settings) -> int:
     engine = make_engine(settings.db)
     create_schema(engine)
     print(f"schema at version {schema_version(engine)}")
+    return 0
+
+
+def cmd_try(config: LoadedConfig, source_id: str, fulltext: int) -> int:
+    from aggregator.tryout import render, try_source
+
+    if source_id not in config.site.sources:
+        print(f"try: unknown source {source_id!r} in {config.path}", file=sys.stderr)
+        return EXIT_CONFIG
+    tried = asyncio.run(try_source(config.site, source_id, fulltext=fulltext))
+    render(_stdout_console(), tried, config.site.timezone)
+    if not tried.ok:
+        print(f"try: {source_id}: {tried.status.value}: {tried.message}", file=sys.stderr)
+        return 1
     return 0
 
 

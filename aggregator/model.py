@@ -218,6 +218,30 @@ class Article:
     image: str | None = None
     enclosures: tuple[Enclosure, ...] = ()
     text: str = ""  # plain text of the body, for search and de-duplication
+    published_raw: str | None = None  # the date exactly as the source wrote it
+    # <link rel="canonical"> of the article page (fulltext sources). Not used for identity
+    # yet: sites point it at their home page or list page often enough that it must be
+    # checked before two entries are merged on it.
+    page_canonical: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FullText:
+    """What fetching one entry's article page gave (`fulltext: true`), kept per entry so
+    a page is fetched once. Text fields are already sanitised."""
+
+    url: str
+    fetched_at: datetime
+    ok: bool
+    message: str = ""  # why it failed, or a warning
+    retry: bool = False  # a failure worth another try on a later poll (timeouts, 5xx)
+    tries: int = 1
+    body: str = ""  # sanitised HTML
+    text: str = ""  # plain text of the body
+    author: str | None = None
+    origin: str | None = None  # 来源
+    published_raw: str | None = None  # the date as printed on the page
+    canonical: str | None = None
 
 
 # ---------------------------------------------------------------- poll results ⑦

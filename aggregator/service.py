@@ -14,10 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiohttp
-
 from aggregator.config import LoadedConfig
-from aggregator.fetch.client import make_session
+from aggregator.fetch.client import Sessions
 from aggregator.poller.pool import ParsePool
 from aggregator.poller.scheduler import Poller
 from aggregator.poller.websub import HubPinger
@@ -34,7 +32,7 @@ class Parts:
     store: Store
     runtime: Runtime
     poller: Poller | None = None
-    session: aiohttp.ClientSession | None = None
+    sessions: Sessions | None = None
     pool: ParsePool | None = None
 
 
@@ -56,9 +54,9 @@ async def open_parts(
             return
         pool = ParsePool(settings.workers)
         await pool.start()
-        session = make_session()
+        sessions = Sessions()
         try:
-            poller = Poller(store, config.site, session, pool, concurrency=settings.concurrency)
+            poller = Poller(store, config.site, sessions, pool, concurrency=settings.concurrency)
 
             def invalidate(_result: object, stats: IngestStats) -> None:
                 if stats.changed_feeds:
@@ -71,11 +69,11 @@ async def open_parts(
             poller.on_poll(lambda _result, stats: pinger.notify(stats.changed_feeds))
             pinger.start()
             try:
-                yield Parts(store, runtime, poller, session, pool)
+                yield Parts(store, runtime, poller, sessions, pool)
             finally:
                 await pinger.close()
         finally:
-            await session.close()
+            await sessions.close()
             await pool.close()
     finally:
         await asyncio.to_thread(store.close)

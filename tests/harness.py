@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from aggregator.config import LoadedConfig, load_text
-from aggregator.fetch.client import make_session
+from aggregator.fetch.client import Sessions
 from aggregator.model import PollResult, PollStatus
 from aggregator.poller.pool import ParsePool, Work
 from aggregator.poller.scheduler import Poller
@@ -110,7 +110,7 @@ class Harness:
         concurrency: int = 8,
     ) -> Harness:
         self.config = load_text(self.site_text(sources), "feeds.yaml")
-        self.session = make_session(resolver=NoDNS())
+        self.session = Sessions(resolver=NoDNS())
         self.pool = ParsePool(workers, deadline=deadline, work=work)
         await self.pool.start()
         self._concurrency = concurrency

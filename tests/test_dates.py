@@ -163,3 +163,36 @@ def test_settle_date_seen_just_after_midnight_in_site_zone():
     assert day_start is not None
     value, _ = settle(day_start, DATE, seen, SH)
     assert value == datetime(2026, 11, 27, 23, 59, 59, tzinfo=SH)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "precision"),
+    [
+        ("[2018-10-27]", utc(2018, 10, 26, 16, 0), DATE),  # list pages bracket their dates
+        ("【2018-10-29 09:26】", utc(2018, 10, 29, 1, 26), DT),
+        ("（10-29）", utc(2026, 10, 28, 16, 0), DATE),
+        ("(2018年10月29日)", utc(2018, 10, 28, 16, 0), DATE),
+    ],
+)
+def test_bracketed_dates(raw, expected, precision):
+    assert parse_date(raw, SH, NOW) == (expected, precision)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "precision"),
+    [
+        # 00:30 on 1 January 2026 in Shanghai: the relative forms land in the old year
+        ("昨天 14:00", utc(2025, 12, 31, 6, 0), DT),
+        ("昨天", utc(2025, 12, 30, 16, 0), DATE),
+        ("前天", utc(2025, 12, 29, 16, 0), DATE),
+        ("45分钟前", utc(2025, 12, 31, 15, 45), DT),
+        ("2小时前", utc(2025, 12, 31, 14, 30), DT),
+        ("刚刚", utc(2025, 12, 31, 16, 30), DT),
+        ("12-31 23:50", utc(2025, 12, 31, 15, 50), DT),
+        ("12月31日", utc(2025, 12, 30, 16, 0), DATE),
+        ("01-01 00:10", utc(2025, 12, 31, 16, 10), DT),
+    ],
+)
+def test_relative_forms_across_new_year(raw, expected, precision):
+    now = datetime(2026, 1, 1, 0, 30, tzinfo=SH)
+    assert parse_date(raw, SH, now) == (expected, precision)

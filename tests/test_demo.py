@@ -32,5 +32,14 @@ async def test_demo_samples_poll_into_merged_feeds(sqlite_url, aiohttp_client) -
             assert len(titles) == len(set(titles))
             gbk = feedparser.parse(await (await client.get("/feeds/source/mengyin-rb.rss")).read())
             assert gbk.entries and all("\ufffd" not in e.title for e in gbk.entries)
+            portal = feedparser.parse(
+                await (await client.get("/feeds/source/feixian-portal.atom")).read()
+            )
+            titles = {e.title: e for e in portal.entries}
+            entry = titles["费县薛庄镇：冬闲变冬忙 大棚里种出“致富果”"]  # from title=, not cut
+            body = entry.content[0].value
+            assert "建成高标准冬暖式大棚460个" in body
+            assert "责任编辑" not in body and "相关新闻" not in body and "分享到" not in body
+            assert entry.author == "记者 刘晓宁"
     finally:
         await runner.cleanup()

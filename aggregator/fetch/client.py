@@ -25,6 +25,14 @@ from multidict import CIMultiDictProxy
 from aggregator import __version__
 from aggregator.errors import FetchError
 from aggregator.fetch.antibot import challenge
+from aggregator.fetch.guard import (
+    AddressBlocked,
+    GuardedResolver,
+    Policy,
+    forbidden,
+    guarded_socket,
+    legacy_ipv4,
+)
 from aggregator.fetch.policy import human, parse_retry_after
 from aggregator.model import Fetched, PollStatus
 
@@ -82,14 +90,22 @@ def make_session(
     *,
     limit: int = 100,
     resolver: AbstractResolver | None = None,
+    guard: bool = True,
+    policy: Policy = forbidden,
 ) -> aiohttp.ClientSession:
-    """The one client session of a process; cookies are not kept between sources."""
+    """A client session; cookies are not kept between sources.
+
+    `guard` (the default) refuses private, loopback and other non-public addresses on
+    every connection (see fetch.guard); only sources with `allow_private_networks` use
+    a session without it.
+    """
     connector = aiohttp.TCPConnector(
         limit=limit,
         limit_per_host=0,
         ttl_dns_cache=300,
         enable_cleanup_closed=True,
-        resolver=resolver,
+        resolver=GuardedResolver(resolver, policy) if guard else resolver,
+        socket_factory=guarded_socket(policy) if guard else None,
     )
     return aiohttp.ClientSession(
         connector=connector,
@@ -98,6 +114,32 @@ def make_session(
         auto_decompress=False,  # we inflate ourselves, under the size cap
         raise_for_status=False,
     )
+
+
+class Sessions:
+    """The process's two client sessions: guarded (the default) and, for sources that
+    set `allow_private_networks`, one that may reach private addresses. Two connectors,
+    so a kept-alive connection to a private address is never reused by a guarded fetch."""
+
+    def __init__(
+        self,
+        user_agent: str = USER_AGENT,
+        *,
+        limit: int = 100,
+        policy: Policy = forbidden,
+        resolver: AbstractResolver | None = None,
+    ) -> None:
+        self.guarded = make_session(
+            user_agent, limit=limit, guard=True, policy=policy, resolver=resolver
+        )
+        self.open = make_session(user_agent, limit=limit, guard=False, resolver=resolver)
+
+    def get(self, allow_private_networks: bool) -> aiohttp.ClientSession:
+        return self.open if allow_private_networks else self.guarded
+
+    async def close(self) -> None:
+        await self.guarded.close()
+        await self.open.close()
 
 
 async def fetch(
@@ -125,12 +167,16 @@ async def fetch(
             bytes_read=progress.raw_bytes,
         ) from exc
     except aiohttp.ClientConnectorDNSError as exc:
+        if isinstance(exc.os_error, AddressBlocked):  # the resolver refused every answer
+            raise FetchError(PollStatus.BLOCKED, str(exc.os_error)) from exc
         raise FetchError(
             PollStatus.DNS, f"DNS lookup failed for {urlsplit(url).hostname}: {exc.os_error}"
         ) from exc
     except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError) as exc:
         raise FetchError(PollStatus.TLS, f"TLS error: {exc}") from exc
     except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, AddressBlocked):  # refused on the address dialled
+            raise FetchError(PollStatus.BLOCKED, str(exc.os_error)) from exc
         raise FetchError(PollStatus.CONNECTION, f"cannot connect: {exc.os_error or exc}") from exc
     except (aiohttp.InvalidURL, ValueError) as exc:
         raise FetchError(PollStatus.ERROR, f"invalid URL: {exc}") from exc
@@ -170,6 +216,7 @@ async def _fetch(
     all_permanent = True
     for _hop in range(MAX_REDIRECTS + 1):
         progress.stage, progress.url = "waiting", current
+        _refuse_legacy_host(current)
         async with session.get(
             current,
             headers=headers,
@@ -245,6 +292,20 @@ def _timeout_message(exc: TimeoutError, progress: _Progress, limits: Limits, too
             f"so far): cut off at the {limits.timeout:g}s deadline"
         )
     return f"no answer within {took:.1f}s"
+
+
+def _refuse_legacy_host(url: str) -> None:
+    """`http://2130706433/` and `http://0177.0.0.1/` are 127.0.0.1 to the C library:
+    never a real site's address, so refused whatever the source allows."""
+    host = urlsplit(url).hostname or ""
+    address = legacy_ipv4(host)
+    if address is None:
+        return
+    why = forbidden(address)
+    message = f"refused host {host!r}: a legacy numeric form of {address}"
+    if why:
+        raise FetchError(PollStatus.BLOCKED, f"{message}, {why}")
+    raise FetchError(PollStatus.ERROR, f"{message}; write the address as {address}")
 
 
 async def read_body(

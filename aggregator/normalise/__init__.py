@@ -83,7 +83,6 @@ def _article(
     key = entry_key(
         guid, canon_link, f"{title}\x1f{body_text[:500]}\x1f{entry.published_raw or ''}"
     )
-    dated = published.isoformat() if precision is DatePrecision.DATETIME else ""
     return Article(
         source_id=source.id,
         key=key,
@@ -97,8 +96,8 @@ def _article(
         precision=precision,
         channels=tuple(channels),
         channel_rules=tuple(channels.items()),
-        content_hash=digest(
-            title, final_link, summary, content, author, "\x1e".join(categories), dated
+        content_hash=content_hash(
+            title, final_link, summary, content, author, categories, published, precision
         ),
         guid=entry.guid,
         canonical_link=canon_link or "",  # empty: no link of its own, or one shared by all
@@ -110,4 +109,21 @@ def _article(
             if (url := absolute(e.url, base)) is not None
         )[:10],
         text=body_text[:20000],
+        published_raw=entry.published_raw or entry.updated_raw,
     )
+
+
+def content_hash(
+    title: str,
+    link: str,
+    summary: str,
+    content: str,
+    author: str | None,
+    categories: tuple[str, ...],
+    published: datetime,
+    precision: DatePrecision,
+) -> str:
+    """Changes when anything a reader sees changes; a time only counts when it is exact
+    (a date-only or first-seen time moves between polls)."""
+    dated = published.isoformat() if precision is DatePrecision.DATETIME else ""
+    return digest(title, link, summary, content, author, "\x1e".join(categories), dated)

@@ -38,7 +38,7 @@ def parse_date(raw: str | None, tz: tzinfo, now: datetime) -> tuple[datetime | N
     """Read one date string; (None, NONE) when it cannot be read. `now` is aware."""
     if not raw:
         return None, DatePrecision.NONE
-    text = raw.translate(_FULLWIDTH).strip()
+    text = raw.translate(_FULLWIDTH).strip().strip("[]【】()（）<>").strip()
     text = re.sub(r"^(发布时间|发布日期|时间|日期|更新时间)\s*[:：]\s*", "", text)
     if not text:
         return None, DatePrecision.NONE

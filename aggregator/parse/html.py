@@ -38,20 +38,25 @@ def _pick(
     return text or None
 
 
-def parse_list_page(doc: Decoded, url: str, rules: HtmlRules) -> RawFeed:
-    """Every item the `item` selector finds, with title, link and the optional fields."""
+def read_page(doc: Decoded, url: str) -> tuple[LexborHTMLParser, str]:
+    """The parsed page and the URL its relative links resolve against (`<base href>`)."""
     if not doc.text.strip():
         raise ParseError("empty page")
     tree = LexborHTMLParser(doc.text)
-    base = url
     base_tag = tree.css_first("base[href]")
-    if base_tag is not None and base_tag.attributes.get("href"):
-        base = urljoin(url, base_tag.attributes["href"] or "")
+    href = (base_tag.attributes.get("href") or "").strip() if base_tag is not None else ""
+    return tree, urljoin(url, href) if href else url
+
+
+def parse_list_page(doc: Decoded, url: str, rules: HtmlRules) -> RawFeed:
+    """Every item the `item` selector finds, with title, link and the optional fields."""
+    tree, base = read_page(doc, url)
     title_node = tree.css_first("title")
     entries: list[RawEntry] = []
-    for node in tree.css(rules.item)[:MAX_ITEMS]:
+    items = tree.css(rules.item)
+    for node in items[:MAX_ITEMS]:
         link = _pick(node, rules.link, "href")
-        title = _pick(node, rules.title)
+        title = _full_title(node, rules.title)
         if not title and not link:
             continue
         entries.append(
@@ -65,15 +70,31 @@ def parse_list_page(doc: Decoded, url: str, rules: HtmlRules) -> RawFeed:
                 base=base,
             )
         )
-    warnings = (f"encoding: {doc.note}",) if doc.suspect else ()
+    warnings = [f"encoding: {doc.note}"] if doc.suspect else []
+    if items and not entries:
+        warnings.append(
+            f"{len(items)} elements matched the item selector, but none had a title or link"
+        )
     return RawFeed(
         format="html",
         title=title_node.text(strip=True) if title_node is not None else None,
         link=url,
         entries=tuple(entries),
-        warnings=warnings,
+        warnings=tuple(warnings),
         encoding=doc.encoding,
     )
+
+
+def _full_title(node: LexborNode, rule: str) -> str | None:
+    """The title's text, or its `title` attribute when the text is cut short with …"""
+    text = _pick(node, rule)
+    sel, attr = split_selector(rule)
+    if attr or text is None or not text.rstrip().endswith(("…", "...", "..")):
+        return text
+    target = node.css_first(sel)
+    full = (target.attributes.get("title") or "").strip() if target is not None else ""
+    stem = text.rstrip().rstrip(".…").rstrip()
+    return full if full.startswith(stem) and len(full) > len(stem) else text
 
 
 def _escape(text: str | None) -> str | None:

@@ -6,20 +6,20 @@ one source's trouble reach another's poll.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-
-import aiohttp
 
 from aggregator.errors import FetchError
 from aggregator.fetch import policy
-from aggregator.fetch.client import Limits, NotModified, fetch
-from aggregator.model import Article, PollResult, PollStatus, Source
+from aggregator.fetch.client import Limits, NotModified, Sessions, fetch
+from aggregator.model import Article, FullText, PollResult, PollStatus, Source
 from aggregator.normalise import Context
+from aggregator.poller import drift, fulltext
 from aggregator.poller.hosts import HostGate
 from aggregator.poller.pool import ParsePool
 from aggregator.poller.work import Job
@@ -31,12 +31,14 @@ class Deps:
     """What a poll needs from the process: injected, so tests can swap any of it."""
 
     store: Store
-    session: aiohttp.ClientSession
+    sessions: Sessions  # guarded, or open for sources that allow private networks
     pool: ParsePool
     gate: HostGate
     context: Context
     clock: Callable[[], datetime]
     rng: random.Random
+    # article pages being fetched, by URL, so two sources listing one story share a fetch
+    pages_in_flight: dict[str, asyncio.Future[FullText]] = field(default_factory=dict)
 
 
 async def poll_source(claim: Claim, source: Source, deps: Deps) -> tuple[PollResult, IngestStats]:
@@ -50,13 +52,14 @@ async def poll_source(claim: Claim, source: Source, deps: Deps) -> tuple[PollRes
     stored_hint = _stored_hint(claim)
     hint = stored_hint
     fetch_seconds: float | None = None
+    session = deps.sessions.get(source.allow_private_networks)
     try:
         async with deps.gate.acquire(claim.url, source.per_host, source.host_gap.total_seconds()):
             limits = Limits.within(source.timeout.total_seconds(), source.max_bytes)
             t_fetch = time.monotonic()
             try:
                 got = await fetch(
-                    deps.session,
+                    session,
                     claim.url,
                     etag=claim.etag,
                     last_modified=claim.last_modified,
@@ -93,18 +96,28 @@ async def poll_source(claim: Claim, source: Source, deps: Deps) -> tuple[PollRes
                 job = Job(got.body, got.url, got.charset, source, deps.context, started)
                 outcome = await deps.pool.run(job)
                 status, message, seen = outcome.status, outcome.message, outcome.entries_seen
+                layout = None
+                if source.html is not None and (status.is_success or status is PollStatus.EMPTY):
+                    layout = drift.judge(seen, claim.seen_counts, source.html.item)
+                    if layout.status is not None:
+                        status = layout.status
+                        message = "; ".join(m for m in (layout.message, message) if m)
                 if status.is_success:
                     articles = outcome.articles
+                    if source.fulltext and articles:
+                        articles = await fulltext.with_pages(source, articles, deps, started)
                     feed_hint = policy.feed_hint(outcome.ttl_minutes, outcome.update_period)
                     hint = policy.longest(cache_hint, feed_hint)
                     update = SourceUpdate(
-                        validators=validators,
+                        # on drift, parse again next time, so the warning stays until fixed
+                        validators=None if status is PollStatus.SELECTOR_DRIFT else validators,
                         effective_url=got.permanent_url,
                         feed_title=outcome.feed_title,
                         site_link=outcome.site_link,
                         hint_floor_s=feed_hint.floor.total_seconds() if feed_hint else 0.0,
                         hint_reason=feed_hint.why if feed_hint else None,
                         warnings=outcome.warnings,
+                        seen_counts=layout.counts if layout else None,
                     )
                 else:
                     update = SourceUpdate(
@@ -136,6 +149,12 @@ async def poll_source(claim: Claim, source: Source, deps: Deps) -> tuple[PollRes
         fetch_seconds=fetch_seconds,
     )
     stats = await deps.store.call(deps.store.save_poll, claim, result, update, articles, started)
+    if source.fulltext and status.is_success:
+        report = await fulltext.follow_up(source, deps, session)
+        stats.changed_feeds |= report.stats.changed_feeds
+        stats.updated += report.stats.updated
+        if report.note:
+            result = replace(result, message="; ".join(m for m in (message, report.note) if m))
     return result, stats
 
 

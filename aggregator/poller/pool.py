@@ -1,7 +1,8 @@
 """Worker processes for parsing, each killable, so the event loop never waits on a parser.
 
 feedparser has inputs that take seconds of CPU; a job past its deadline kills its
-worker (a fresh one takes its place) and comes back as a parse timeout.
+worker (a fresh one takes its place) and comes back as a parse timeout. Workers take
+two kinds of job: a source's document (`Job`) and an article page (`ArticleJob`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,26 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import overload
 
 from aggregator.model import PollStatus
-from aggregator.poller.work import Job, Outcome, digest_document
+from aggregator.poller.work import (
+    ArticleJob,
+    ArticleOutcome,
+    Job,
+    Outcome,
+    digest_article,
+    digest_document,
+)
 
 Work = Callable[[Job], Outcome]
 READY = "ready"
 STARTUP_DEADLINE = 60.0  # seconds for a fresh worker to import its modules
+
+
+def _do(work: Work, job: Job | ArticleJob) -> Outcome | ArticleOutcome:
+    """One job of either kind: documents go to `work`, article pages to the extractor."""
+    return digest_article(job) if isinstance(job, ArticleJob) else work(job)
 
 
 def _serve(conn: Connection, work: Work) -> None:
@@ -30,7 +44,7 @@ def _serve(conn: Connection, work: Work) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(work(job))
+        conn.send(_do(work, job))
 
 
 class _Worker:
@@ -42,7 +56,7 @@ class _Worker:
         theirs.close()
         self.ready = False
 
-    def run(self, job: Job, deadline: float) -> Outcome | None:
+    def run(self, job: Job | ArticleJob, deadline: float) -> Outcome | ArticleOutcome | None:
         """The job's outcome, or None past the deadline. A fresh worker's start-up (an
         interpreter and its imports, slow on a busy machine) is not counted in it."""
         if not self.ready:
@@ -52,7 +66,7 @@ class _Worker:
             self.ready = True
         self.conn.send(job)
         if self.conn.poll(deadline):
-            result: Outcome = self.conn.recv()
+            result: Outcome | ArticleOutcome = self.conn.recv()
             return result
         return None
 
@@ -104,10 +118,16 @@ class ParsePool:
         self._idle = None
         self._threads.shutdown(wait=False, cancel_futures=True)
 
-    async def run(self, job: Job) -> Outcome:
+    @overload
+    async def run(self, job: Job) -> Outcome: ...
+    @overload
+    async def run(self, job: ArticleJob) -> ArticleOutcome: ...
+
+    async def run(self, job: Job | ArticleJob) -> Outcome | ArticleOutcome:
+        """Run a job on a worker (documents and article pages alike), within the deadline."""
         loop = asyncio.get_running_loop()
         if self.processes <= 0:
-            return await loop.run_in_executor(self._threads, self.work, job)
+            return await loop.run_in_executor(self._threads, _do, self.work, job)
         if self._idle is None:
             await self.start()
         assert self._idle is not None
@@ -117,17 +137,14 @@ class ParsePool:
         except (EOFError, OSError) as exc:
             # The process died (a crash in a C parser, the OOM killer) or never started.
             self._replace(worker)
-            return Outcome(PollStatus.PARSE_ERROR, f"the parser process died: {exc or 'EOF'}")
+            return _failed(job, f"the parser process died: {exc or 'EOF'}")
         except BaseException:
             # Cancelled or broken mid-job: the worker's state is unknown, replace it.
             self._replace(worker)
             raise
         if outcome is None:
             self._replace(worker)
-            return Outcome(
-                PollStatus.PARSE_ERROR,
-                f"parsing took longer than {self.deadline:g}s and was stopped",
-            )
+            return _failed(job, f"parsing took longer than {self.deadline:g}s and was stopped")
         self._idle.put_nowait(worker)
         return outcome
 
@@ -140,3 +157,9 @@ class ParsePool:
         fresh = _Worker(self._ctx, self.work)
         self._workers.append(fresh)
         self._idle.put_nowait(fresh)
+
+
+def _failed(job: Job | ArticleJob, message: str) -> Outcome | ArticleOutcome:
+    if isinstance(job, ArticleJob):
+        return ArticleOutcome(False, message)
+    return Outcome(PollStatus.PARSE_ERROR, message)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from aggregator import observability as obs
+from aggregator.fetch.client import Sessions
 from aggregator.model import PollResult, PollStatus, Site
 from aggregator.normalise import Context
 from aggregator.poller.hosts import HostGate
@@ -42,7 +43,7 @@ class Poller:
         self,
         store: Store,
         site: Site,
-        session: object,
+        sessions: Sessions,
         pool: ParsePool,
         *,
         concurrency: int = 16,
@@ -56,7 +57,7 @@ class Poller:
         self.concurrency = concurrency
         self.deps = Deps(
             store=store,
-            session=session,  # type: ignore[arg-type]
+            sessions=sessions,
             pool=pool,
             gate=HostGate(),
             context=Context(site.timezone, site.channels),

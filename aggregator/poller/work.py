@@ -1,4 +1,8 @@
-"""The CPU part of a poll, run in a worker process: bytes → parsed → normalised. PURE."""
+"""The CPU part of a poll, run in a worker process: bytes → parsed → normalised. PURE.
+
+Two kinds of job: a source's document (`Job` → `Outcome`) and, for `fulltext: true`
+sources, one article page (`ArticleJob` → `ArticleOutcome`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from datetime import datetime, timedelta
 from aggregator.errors import ParseError
 from aggregator.model import Article, PollStatus, Source
 from aggregator.normalise import Context, normalise
+from aggregator.normalise import text as T
 from aggregator.parse import parse_document
+from aggregator.parse.article import extract_article
+from aggregator.parse.encoding import decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +54,7 @@ def digest_document(job: Job) -> Outcome:
         return Outcome(PollStatus.PARSE_ERROR, f"unexpected {type(exc).__name__}: {str(exc)[:300]}")
     warnings = raw.warnings
     if not raw.entries:
-        status, message = PollStatus.EMPTY, "the document has no entries"
+        status, message = PollStatus.EMPTY, "; ".join(("the document has no entries", *warnings))
     elif any(w.startswith("encoding:") for w in warnings):
         status, message = (
             PollStatus.ENCODING_SUSPECT,
@@ -65,4 +72,54 @@ def digest_document(job: Job) -> Outcome:
         ttl_minutes=raw.ttl_minutes,
         update_period=raw.update_period,
         warnings=warnings,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleJob:
+    body: bytes
+    url: str
+    charset: str | None
+    selector: str | None = None  # the source's fulltext_selector
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleOutcome:
+    ok: bool
+    message: str = ""  # why not, or a warning
+    body: str = ""  # sanitised HTML
+    text: str = ""
+    title: str | None = None
+    author: str | None = None
+    origin: str | None = None
+    published_raw: str | None = None
+    canonical: str | None = None
+    method: str = ""
+
+
+def digest_article(job: ArticleJob) -> ArticleOutcome:
+    """Extract and sanitise one article page; every failure becomes an outcome."""
+    try:
+        page = extract_article(decode(job.body, job.charset, html=True), job.url, job.selector)
+        body = T.sanitize(page.body, page.base)
+        text = T.plain(body)
+    except ParseError as exc:
+        return ArticleOutcome(False, exc.message)
+    except RecursionError:
+        return ArticleOutcome(False, "page nested too deeply to read")
+    except Exception as exc:  # an extractor bug must cost one page, not the poller
+        return ArticleOutcome(False, f"unexpected {type(exc).__name__}: {str(exc)[:300]}")
+    if not text:
+        return ArticleOutcome(False, "no article text left after sanitising")
+    return ArticleOutcome(
+        ok=True,
+        message="; ".join(page.warnings),
+        body=body,
+        text=text,
+        title=T.clean_title(page.title) or None,
+        author=T.clean_title(page.author) or None,
+        origin=T.clean_title(page.origin)[:100] or None,
+        published_raw=page.published_raw,
+        canonical=page.canonical,
+        method=page.method,
     )

@@ -18,8 +18,8 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import Connection, func, select
 
 from aggregator.errors import StoreError
-from aggregator.model import Article, Cursor, FeedItem, FeedQuery, PollResult, Site
-from aggregator.store import feeds, paging, sources
+from aggregator.model import Article, Cursor, FeedItem, FeedQuery, FullText, PollResult, Site
+from aggregator.store import feeds, pages, paging, sources
 from aggregator.store.engine import create_schema, make_engine, schema_version
 from aggregator.store.ingest import IngestStats, ingest
 from aggregator.store.sources import Claim, LeaseLost, SourceUpdate
@@ -135,6 +135,35 @@ class Store:
                         )
                     )
             return stats
+
+    def pages_for(self, source_id: str, keys: Sequence[str]) -> dict[str, FullText]:
+        """The article pages already fetched for these entries (fulltext sources)."""
+        with self.engine.connect() as conn:
+            return pages.pages_for(conn, source_id, keys)
+
+    def pages_at(self, urls: Sequence[str]) -> dict[str, FullText]:
+        """Pages already read well at these URLs, by any source."""
+        with self.engine.connect() as conn:
+            return pages.pages_at(conn, urls)
+
+    def pages_wanted(
+        self, source_id: str, limit: int
+    ) -> tuple[list[tuple[Article, FullText | None]], int]:
+        """Stored entries whose article page is still to fetch (newest first), and how many."""
+        with self.engine.connect() as conn:
+            return pages.pages_wanted(conn, source_id, limit)
+
+    def save_pages(
+        self,
+        source_id: str,
+        fetched: dict[str, FullText],
+        articles: Sequence[Article],
+        now: datetime,
+        note: str | None = None,
+    ) -> IngestStats:
+        """Record fetched article pages and the articles they enriched, in one transaction."""
+        with self._write() as conn, conn.begin():
+            return pages.save_pages(conn, source_id, fetched, articles, now, self.regions_of, note)
 
     def release(self, claim: Claim) -> None:
         """Give a lease back without recording a poll (shutdown)."""

@@ -149,6 +149,7 @@ def _entry_values(
         "precision": a.precision.value,
         "updated_at": now,
         "content_hash": a.content_hash,
+        "page_canonical": a.page_canonical,
     }
     if first_seen is not None:
         values["first_seen"] = first_seen

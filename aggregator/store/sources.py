@@ -47,6 +47,7 @@ class Claim:
     hint_floor_s: float | None = None
     due_at: datetime | None = None
     hint_reason: str | None = None
+    seen_counts: tuple[int, ...] = ()  # entries found by recent polls (html layout drift)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class SourceUpdate:
     due_at: datetime | None = None
     gone: bool = False
     warnings: tuple[str, ...] = ()
+    seen_counts: tuple[int, ...] | None = None
 
 
 def sync_sources(conn: Connection, site: Site, now: datetime, rng: random.Random) -> None:
@@ -166,6 +168,7 @@ def claim_due(
             C.hint_floor_s,
             C.hint_reason,
             C.next_poll_at,
+            C.seen_counts,
         )
     ).all()
     claims = [
@@ -184,6 +187,7 @@ def claim_due(
             hint_floor_s=r.hint_floor_s,
             hint_reason=r.hint_reason,
             due_at=r.next_poll_at,
+            seen_counts=tuple(r.seen_counts or ()),
         )
         for r in rows
     ]
@@ -233,6 +237,8 @@ def finish_poll(
         values["hint_reason"] = update_.hint_reason
     if update_.gone:
         values["gone"] = True
+    if update_.seen_counts is not None:
+        values["seen_counts"] = list(update_.seen_counts)
     done = conn.execute(
         update(SOURCES)
         .where(C.id == claim.source_id, C.lease_token == claim.token, C.lease_owner == claim.owner)

@@ -41,6 +41,7 @@ TABLE_FEED_MEMBERS = "feed_members"
 TABLE_FEED_CHANGES = "feed_changes"
 TABLE_META = "meta"
 TABLE_ENTRY_SEARCH = "entry_search"
+TABLE_ARTICLE_PAGES = "article_pages"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -114,6 +115,8 @@ class SourceRow(Base):
     entries_total: Mapped[int] = mapped_column(Integer, default=0)
     entries_new_last: Mapped[int] = mapped_column(Integer, default=0)
     entries_seen_last: Mapped[int] = mapped_column(Integer, default=0)
+    # entries found by the last polls that found any (html layout drift; see poller.drift)
+    seen_counts: Mapped[list[int] | None] = mapped_column(JSONType)
     warnings: Mapped[list[str] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column()
 
@@ -149,6 +152,7 @@ class EntryRow(Base):
     first_seen: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
     content_hash: Mapped[str] = mapped_column(String(32))
+    page_canonical: Mapped[str | None] = mapped_column(Text)  # the article page's rel=canonical
 
     __table_args__ = (
         UniqueConstraint("source_id", "key", name="uq_entries_source_key"),
@@ -196,6 +200,33 @@ class FeedChangeRow(Base):
     at: Mapped[datetime] = mapped_column()
 
 
+class ArticlePageRow(Base):
+    """An entry's article page as fetched for `fulltext: true`: fetched once per entry.
+
+    Keyed like the entry (source, key), so it is known before the entry is stored and a
+    re-polled entry is merged with it again (see normalise.fulltext).
+    """
+
+    __tablename__ = TABLE_ARTICLE_PAGES
+
+    source_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    retry: Mapped[bool] = mapped_column(Boolean, default=False)  # worth another try
+    tries: Mapped[int] = mapped_column(Integer, default=1)
+    fetched_at: Mapped[datetime] = mapped_column()
+    message: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(String(200))
+    origin: Mapped[str | None] = mapped_column(String(100))
+    published_raw: Mapped[str | None] = mapped_column(String(100))
+    canonical: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_article_pages_url", "url"),)
+
+
 class MetaRow(Base):
     __tablename__ = TABLE_META
 
@@ -210,6 +241,7 @@ STORIES = cast(Table, StoryRow.__table__)
 FEED_MEMBERS = cast(Table, FeedMemberRow.__table__)
 FEED_CHANGES = cast(Table, FeedChangeRow.__table__)
 META = cast(Table, MetaRow.__table__)
+ARTICLE_PAGES = cast(Table, ArticlePageRow.__table__)
 
 
 # The search index (see store.search). On PostgreSQL, this table: a tsvector of character
