@@ -22,7 +22,7 @@ from aggregator.config import ConfigError, LoadedConfig, load
 from aggregator.model import PollResult
 from aggregator.observability import setup_logging
 from aggregator.settings import Settings
-from aggregator.store import IngestStats
+from aggregator.store import IngestStats, Store
 
 EXIT_CONFIG = 2
 
@@ -51,9 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aggregator", description="Regional news feed aggregator.")
     p.add_argument("--version", action="version", version=f"aggregator {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", parents=[common, net, work], help="poll and serve in one process")
-    sub.add_parser("serve", parents=[common, net], help="the web server alone")
-    poll = sub.add_parser("poll", parents=[common, work], help="the pollers alone")
+    live = argparse.ArgumentParser(add_help=False)
+    live.add_argument(
+        "--no-watch",
+        dest="no_watch",
+        action="store_true",
+        help="do not reload feeds.yaml when it changes; SIGHUP still does "
+        "(env AGGREGATOR_WATCH_CONFIG=0)",
+    )
+    sub.add_parser("run", parents=[common, net, work, live], help="poll and serve in one process")
+    sub.add_parser("serve", parents=[common, net, live], help="the web server alone")
+    poll = sub.add_parser("poll", parents=[common, work, live], help="the pollers alone")
     poll.add_argument(
         "--once", action="store_true", help="poll every due source once, print a summary, exit"
     )
@@ -68,7 +76,21 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--keep", action="store_true", help="keep the demo database instead of a temporary one"
     )
-    sub.add_parser("status", parents=[common], help="the source health table")
+    status = sub.add_parser("status", parents=[common], help="the source health table")
+    status.add_argument(
+        "--sort",
+        choices=["status", "age", "region", "id"],
+        default="region",
+        help="problems first, longest without a success first, by region (default), by id",
+    )
+    status.add_argument("--region", help="only this region and the regions below it")
+    status.add_argument("--json", action="store_true", help="JSON (as /api/sources) for scripts")
+    reclassify = sub.add_parser(
+        "reclassify", parents=[common], help="apply feeds.yaml's channel rules to stored articles"
+    )
+    reclassify.add_argument(
+        "--batch", type=int, default=500, help="entries per transaction (default 500)"
+    )
     tryout = sub.add_parser(
         "try", parents=[common], help="fetch one source once, store nothing, show its entries"
     )
@@ -104,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     flags = {
         k: v
         for k, v in vars(args).items()
-        if k in ("config", "db", "host", "port", "workers", "concurrency", "log_level")
+        if k in ("config", "db", "host", "port", "workers", "concurrency", "log_level", "no_watch")
     }
     settings = Settings.from_env(**flags)
     setup_logging(settings.log_level)
@@ -114,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "db":
         return cmd_db_upgrade(settings)
     if command == "status":
-        return cmd_status(settings)
+        return cmd_status(settings, sort=args.sort, region=args.region, as_json=args.json)
     if command == "demo":
         from aggregator.demo import run_demo
 
@@ -131,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "try":
         return cmd_try(config, args.source_id, args.fulltext)
+    if command == "reclassify":
+        return cmd_reclassify(settings, config, max(1, args.batch))
     if command == "poll" and args.once:
         return cmd_poll_once(settings, config, args.source)
     from aggregator.service import serve_forever
@@ -292,41 +316,101 @@ def _stdout_console() -> Console:
     return console if console.is_terminal else Console(width=160)
 
 
-def cmd_status(settings: Settings) -> int:
-    from aggregator.store import Store
+def cmd_status(
+    settings: Settings, *, sort: str = "region", region: str | None = None, as_json: bool = False
+) -> int:
+    """The health table (or JSON) from the database; exit 1 without one, 2 on a bad --region."""
+    from aggregator import status
+    from aggregator.model import Site
 
-    store = Store(settings.db)
+    try:
+        config: LoadedConfig | None = load(settings.config)
+    except ConfigError as exc:
+        config = None
+        print(
+            f"{settings.config}: {len(exc.problems)} problem(s) (see `aggregator check`); "
+            "showing the database alone",
+            file=sys.stderr,
+        )
+    view = status.View(config.site) if config else status.View(Site("", ""), known=False)
+    if region is not None and config is not None and region not in config.site.regions:
+        print(
+            f"unknown region {region!r}; one of: {', '.join(config.site.regions)}", file=sys.stderr
+        )
+        return EXIT_CONFIG
+    store = _open_existing(settings.db)
+    if store is None:
+        return 1
     try:
         rows = store.health()
     finally:
         store.close()
-    table = Table(title="source health")
-    for col in (
-        "source",
-        "region",
-        "status",
-        "http",
-        "last success",
-        "fails",
-        "next poll",
-        "why",
-        "entries",
-        "message",
-    ):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        ok = r.status in (None, "ok", "not_modified", "unchanged")
-        table.add_row(
-            r.id,
-            r.region,
-            f"[{'green' if ok else 'red'}]{r.status or 'new'}[/]",
-            str(r.http_status or ""),
-            r.last_success_at.strftime("%m-%d %H:%M") if r.last_success_at else "—",
-            str(r.consecutive_failures),
-            r.next_poll_at.strftime("%m-%d %H:%M") if not r.gone else "never",
-            r.next_poll_reason,
-            str(r.entries_total),
-            (r.message or "")[:80] + (f" → moved to {r.effective_url}" if r.effective_url else ""),
+    now = datetime.now(UTC)
+    found = status.select(status.records(rows, view, now), view, region, sort)
+    if as_json:
+        sys.stdout.buffer.write(status.as_json(found, now, config.path if config else None))
+        return 0
+    where = f" in {region}" if region else ""
+    title = f"source health{where}: {len(found)} source(s), sorted by {sort}"
+    _stdout_console().print(status.table(found, view, now, title))
+    return 0
+
+
+def _open_existing(url: str) -> Store | None:
+    """The store at `url` if it exists (never creating one), else None with the reason shown."""
+    from sqlalchemy.engine import make_url
+
+    from aggregator.errors import StoreError
+    from aggregator.store.engine import normalise_url
+
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        print(
+            f"no database at {parsed.database}: start the service first, or give --db",
+            file=sys.stderr,
         )
-    _stdout_console().print(table)
+        return None
+    try:
+        return Store(url, create=False)
+    except (StoreError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+    except Exception as exc:  # unreachable server, bad credentials: say so, no traceback
+        print(
+            f"store: cannot open {parsed.render_as_string()}: {str(exc).splitlines()[0]}",
+            file=sys.stderr,
+        )
+        return None
+
+
+def cmd_reclassify(settings: Settings, config: LoadedConfig, batch: int) -> int:
+    """Re-apply the channel rules to every stored entry, a batch per transaction."""
+    store = _open_existing(settings.db)
+    if store is None:
+        return 1
+    console = Console(stderr=True)
+    try:
+        store.configure(config.site)
+        total = store.counts()["entries"]
+        with Progress(
+            TextColumn("reclassifying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("reclassify", total=total)
+            done = store.reclassify(
+                config.site,
+                datetime.now(UTC),
+                batch,
+                lambda part: progress.update(task, advance=part.entries),
+            )
+    finally:
+        store.close()
+    print(
+        f"{done.entries} entries read, {done.changed} changed channels; "
+        f"{done.stories} stories re-filed, {len(done.feeds)} feeds changed"
+    )
     return 0

@@ -10,15 +10,18 @@ import asyncio
 import contextlib
 import logging
 import signal
+from asyncio import Task
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aggregator.config import LoadedConfig
+from aggregator.config.watch import watch
 from aggregator.fetch.client import Sessions
 from aggregator.poller.pool import ParsePool
 from aggregator.poller.scheduler import Poller
 from aggregator.poller.websub import HubPinger
+from aggregator.reload import Reloader
 from aggregator.settings import Settings
 from aggregator.store import IngestStats, Store
 from aggregator.web.app import make_app, start_site
@@ -45,11 +48,21 @@ async def open_parts(
     store = await asyncio.to_thread(Store, settings.db)
     try:
         if poll:
-            await store.call(store.sync_sources, config.site, now)
+            moved = await store.call(store.sync_sources, config.site, now)
+            if moved:  # feeds.yaml moved sources while the service was stopped
+                done = await store.call(store.refile_sources, moved, now)
+                log.info("config: re-filed %d stories of moved sources %s", done.stories, moved)
         else:
             await store.call(store.configure, config.site)
-        runtime = Runtime(config=config, store=store, loaded_at=now, polling=poll)
+        runtime = Runtime(
+            config=config,
+            store=store,
+            loaded_at=now,
+            polling=poll,
+            admin_token=settings.admin_token,
+        )
         if not poll:
+            runtime.reloader = Reloader(runtime)
             yield Parts(store, runtime)
             return
         pool = ParsePool(settings.workers)
@@ -57,6 +70,7 @@ async def open_parts(
         sessions = Sessions()
         try:
             poller = Poller(store, config.site, sessions, pool, concurrency=settings.concurrency)
+            runtime.reloader = Reloader(runtime, poller)
 
             def invalidate(_result: object, stats: IngestStats) -> None:
                 if stats.changed_feeds:
@@ -87,6 +101,9 @@ async def serve_forever(settings: Settings, config: LoadedConfig, *, web: bool, 
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with open_parts(settings, config, poll=poll) as parts:
+        reloader = parts.runtime.reloader
+        assert reloader is not None
+        background = _reload_triggers(settings, reloader, stop)
         runner = None
         if web:
             runner = await start_site(make_app(parts.runtime), settings.host, settings.port)
@@ -98,7 +115,30 @@ async def serve_forever(settings: Settings, config: LoadedConfig, *, web: bool, 
             await stop.wait()
         finally:
             log.info("stopping")
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             if parts.poller is not None:
                 await parts.poller.stop()
             if runner is not None:
                 await runner.cleanup()
+
+
+def _reload_triggers(
+    settings: Settings, reloader: Reloader, stop: asyncio.Event
+) -> set[Task[object]]:
+    """SIGHUP and (unless turned off) changes to the file reload the config."""
+    tasks: set[Task[object]] = set()
+
+    def spawn(reason: str) -> None:
+        task = asyncio.create_task(reloader.reload(reason))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, spawn, "SIGHUP")
+    if settings.watch_config:
+        watcher = asyncio.create_task(watch(reloader.path, lambda: reloader.reload("watch"), stop))
+        tasks.add(watcher)
+        log.info("watching %s for changes (SIGHUP also reloads it)", reloader.path)
+    return tasks

@@ -10,6 +10,7 @@ DEFAULT_CONFIG = "./feeds.yaml"
 DEFAULT_DB = "sqlite:///./aggregator.db"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+_OFF = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class Settings:
     concurrency: int = 16  # polls in flight
     log_level: str = "INFO"
     admin_token: str | None = None
+    watch_config: bool = True  # reload feeds.yaml when it changes (SIGHUP works either way)
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -41,4 +43,6 @@ class Settings:
             concurrency=int(pick("concurrency", "AGGREGATOR_CONCURRENCY", "16")),
             log_level=pick("log_level", "AGGREGATOR_LOG_LEVEL", "INFO").upper(),
             admin_token=env.get("AGGREGATOR_ADMIN_TOKEN") or None,
+            watch_config=not flags.get("no_watch")
+            and env.get("AGGREGATOR_WATCH_CONFIG", "1").strip().lower() not in _OFF,
         )

@@ -10,25 +10,28 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import DBAPIError
 
 from aggregator.errors import StoreError
 from aggregator.model import Article, Cursor, FeedItem, FeedQuery, FullText, PollResult, Site
-from aggregator.store import feeds, pages, paging, sources
+from aggregator.store import feeds, pages, paging, refile, sources
 from aggregator.store.engine import create_schema, make_engine, schema_version
 from aggregator.store.ingest import IngestStats, ingest
+from aggregator.store.refile import Refiled
 from aggregator.store.sources import Claim, LeaseLost, SourceUpdate
 from aggregator.store.tables import ENTRIES, FEED_CHANGES, SCHEMA_VERSION, SOURCES, STORIES
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-__all__ = ["Claim", "IngestStats", "LeaseLost", "SourceUpdate", "Store"]
+__all__ = ["Claim", "IngestStats", "LeaseLost", "Refiled", "SourceUpdate", "Store"]
 
 
 class Store:
@@ -88,10 +91,87 @@ class Store:
     def regions_of(self, source_id: str) -> tuple[str, ...]:
         return self._regions.get(source_id, ())
 
-    def sync_sources(self, site: Site, now: datetime, rng: random.Random | None = None) -> None:
+    def sync_sources(
+        self, site: Site, now: datetime, rng: random.Random | None = None
+    ) -> list[str]:
+        """Make the sources' rows match the config; returns those whose region changed."""
         with self._write() as conn, conn.begin():
-            sources.sync_sources(conn, site, now, rng or random.Random())
+            moved = sources.sync_sources(conn, site, now, rng or random.Random())
         self.configure(site)
+        return moved
+
+    def refile_sources(
+        self, source_ids: Sequence[str], now: datetime, batch: int = refile.BATCH
+    ) -> Refiled:
+        """Recompute the feed membership of every story these sources have a copy of.
+
+        One transaction per batch of stories; run after `configure` gave them new regions.
+        """
+        done, after = Refiled(), 0
+        while source_ids:
+            ids, part = self._retrying(
+                functools.partial(
+                    refile.refile_batch,
+                    source_ids=source_ids,
+                    after=after,
+                    limit=batch,
+                    now=now,
+                    regions_of=self.regions_of,
+                )
+            )
+            if not ids:
+                break
+            done.add(part)
+            after = ids[-1]
+        return done
+
+    def reclassify(
+        self,
+        site: Site,
+        now: datetime,
+        batch: int = refile.BATCH,
+        progress: Callable[[Refiled], None] | None = None,
+    ) -> Refiled:
+        """Apply the channel rules of `site` to every stored entry, a batch at a time."""
+        done, after = Refiled(), 0
+        while True:
+            last, part = self._retrying(
+                functools.partial(
+                    refile.reclassify_batch,
+                    after=after,
+                    limit=batch,
+                    site=site,
+                    now=now,
+                    regions_of=self.regions_of,
+                )
+            )
+            if last is None:
+                return done
+            done.add(part)
+            after = last
+            if progress is not None:
+                progress(part)
+
+    def _retrying(self, work: Callable[[Connection], R], attempts: int = 3) -> R:
+        """Run `work` in a write transaction, again when a concurrent writer made it fail.
+
+        Re-filing rewrites rows a poll may be writing at the same moment (PostgreSQL can
+        refuse one of the two); the work is idempotent, so it is simply done again.
+        """
+        for attempt in range(attempts):
+            try:
+                with self._write() as conn, conn.begin():
+                    return work(conn)
+            except DBAPIError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def bring_forward(self, source_id: str, interval: timedelta, now: datetime) -> bool:
+        """Poll sooner after an interval was shortened (see refile.bring_forward)."""
+        with self._write() as conn, conn.begin():
+            return refile.bring_forward(conn, source_id, interval, now) is not None
 
     # ---------------------------------------------------------------- polling
 
@@ -177,6 +257,11 @@ class Store:
     def set_flags(self, source_id: str, **flags: Any) -> bool:
         with self._write() as conn, conn.begin():
             return sources.set_flags(conn, source_id, **flags)
+
+    def source(self, source_id: str) -> Any | None:
+        """One source's row (as in `health`), or None when the id is unknown."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(SOURCES).where(SOURCES.c.id == source_id)).first()
 
     # ---------------------------------------------------------------- reading
 

@@ -66,9 +66,13 @@ class SourceUpdate:
     seen_counts: tuple[int, ...] | None = None
 
 
-def sync_sources(conn: Connection, site: Site, now: datetime, rng: random.Random) -> None:
-    """Make the rows match feeds.yaml: add new sources (spread out), update, deactivate removed."""
-    rows = {r.id: r for r in conn.execute(select(C.id, C.url, C.active))}
+def sync_sources(conn: Connection, site: Site, now: datetime, rng: random.Random) -> list[str]:
+    """Make the rows match feeds.yaml: add new sources (spread out), update, deactivate removed.
+
+    Returns the sources whose stored region changed (their stories need re-filing).
+    """
+    rows = {r.id: r for r in conn.execute(select(C.id, C.url, C.active, C.region))}
+    moved = [s.id for s in site.sources.values() if s.id in rows and rows[s.id].region != s.region]
     for src in site.sources.values():
         spread = min(START_SPREAD, src.interval / 10).total_seconds()
         values = {
@@ -110,6 +114,7 @@ def sync_sources(conn: Connection, site: Site, now: datetime, rng: random.Random
     removed = [sid for sid, r in rows.items() if r.active and sid not in site.sources]
     if removed:
         conn.execute(SOURCES.update().where(C.id.in_(removed)).values(active=False))
+    return moved
 
 
 def claim_due(

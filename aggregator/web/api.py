@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from aggregator.model import Site
 from aggregator.observability import SOURCE_HEALTH
 from aggregator.publish import render_opml
 from aggregator.web import health
 from aggregator.web.cache import Rendered
 from aggregator.web.feeds import CORS, respond
-from aggregator.web.runtime import RUNTIME, Runtime
+from aggregator.web.runtime import RUNTIME
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
 
 
-def source_record(rt: Runtime, row: Any) -> dict[str, Any]:
+class HasSite(Protocol):
+    """What a source record needs: the config in force (a Runtime, or `aggregator status`)."""
+
+    @property
+    def site(self) -> Site: ...
+
+
+def source_record(rt: HasSite, row: Any) -> dict[str, Any]:
     src = rt.site.sources.get(row.id)
     return {
         "id": row.id,

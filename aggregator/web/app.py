@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from aggregator.web import edge
-from aggregator.web.middleware import errors
+from aggregator.web.middleware import errors, reload_retry
 from aggregator.web.pages import JINJA, make_env
 from aggregator.web.routes import setup_routes
 from aggregator.web.runtime import RUNTIME, Runtime
@@ -24,7 +24,7 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 def make_app(runtime: Runtime) -> web.Application:
     app = web.Application(
-        middlewares=[edge.cors, errors, edge.limits], client_max_size=MAX_REQUEST_BYTES
+        middlewares=[edge.cors, errors, edge.limits, reload_retry], client_max_size=MAX_REQUEST_BYTES
     )
     app[RUNTIME] = runtime
     app[JINJA] = make_env()

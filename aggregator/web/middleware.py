@@ -7,7 +7,8 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from aggregator.errors import BadParameter, NotFound
+from aggregator.errors import AggregatorError, BadParameter, NotFound
+from aggregator.web.runtime import RUNTIME
 
 log = logging.getLogger("aggregator.web")
 
@@ -41,3 +42,22 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     for key, value in SECURITY_HEADERS.items():
         response.headers.setdefault(key, value)
     return response
+
+
+@web.middleware
+async def reload_retry(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request that failed because a reload swapped the config under it is answered
+    once more, against the config now in force, instead of with a 500."""
+    rt = request.app[RUNTIME]
+    config = rt.config
+    try:
+        return await handler(request)
+    except (web.HTTPException, AggregatorError):
+        raise
+    except Exception:
+        if rt.config is config:
+            raise
+        log.info(
+            "web: %s %s overlapped a config reload; answered again", request.method, request.path
+        )
+        return await handler(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from aggregator.web import api, embed, feeds, pages, search
+from aggregator.web import admin, api, embed, feeds, pages, search
 
 _ID = r"{%s:[A-Za-z0-9_-]+}"
 _FMT = r"{fmt:[a-z]+}"
@@ -30,6 +30,11 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/sources", pages.sources_page, name="sources")
     r.add_get("/api/sources", api.sources, name="api_sources")
     r.add_get("/api/config", api.config, name="api_config")
+    r.add_post("/api/reload", admin.reload, name="admin_reload")
+    r.add_post(f"/api/sources/{source}/poll", admin.poll_now, name="admin_poll")
+    r.add_post(f"/api/sources/{source}/pause", admin.pause, name="admin_pause")
+    r.add_post(f"/api/sources/{source}/resume", admin.resume, name="admin_resume")
+    r.add_post(f"/api/sources/{source}/reset", admin.reset, name="admin_reset")
     r.add_get("/healthz", api.healthz, name="healthz")
     r.add_get("/metrics", api.metrics, name="metrics")
     r.add_static("/static", pages.TEMPLATES.parent / "static", name="static", append_version=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -11,6 +12,9 @@ from aggregator.config import LoadedConfig
 from aggregator.model import Site
 from aggregator.store import Store
 from aggregator.web.cache import RenderCache
+
+if TYPE_CHECKING:
+    from aggregator.reload import Reloader
 
 
 @dataclass
@@ -23,6 +27,8 @@ class Runtime:
     rejected: list[str] = field(default_factory=list)  # problems of the last refused edit
     rejected_at: datetime | None = None
     polling: bool = False  # a poller runs in this process
+    admin_token: str | None = None  # AGGREGATOR_ADMIN_TOKEN; None: admin actions are off
+    reloader: Reloader | None = None  # applies an edited feeds.yaml (see aggregator.reload)
 
     @property
     def site(self) -> Site:
