@@ -361,3 +361,54 @@ def test_watching_can_be_turned_off(sig):
     else:
         assert not Settings.from_env({}, no_watch=True).watch_config
     assert Settings.from_env({}).watch_config
+
+
+def test_what_the_watcher_watches(tmp_path):
+    from aggregator.config.watch import _targets
+
+    plain = tmp_path / "feeds.yaml"
+    plain.write_text("x")
+    assert _targets(str(plain)) == ({str(tmp_path)}, {"feeds.yaml"})
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "sites.yaml").write_text("x")
+    link = tmp_path / "etc" / "feeds.yaml"
+    link.parent.mkdir()
+    link.symlink_to(shared / "sites.yaml")
+    assert _targets(str(link)) == ({str(link.parent), str(shared)}, {"feeds.yaml", "sites.yaml"})
+    # A Kubernetes config map: feeds.yaml -> ..data/feeds.yaml, ..data -> ..2026_05_10_01
+    cm = tmp_path / "cm"
+    (cm / "..2026_05_10_01").mkdir(parents=True)
+    (cm / "..2026_05_10_01" / "feeds.yaml").write_text("x")
+    (cm / "..data").symlink_to("..2026_05_10_01")
+    (cm / "feeds.yaml").symlink_to("..data/feeds.yaml")
+    assert _targets(str(cm / "feeds.yaml")) == ({str(cm)}, {"feeds.yaml"})
+
+
+async def test_a_config_map_update_is_seen(origin, sqlite_url, tmp_path):
+    cm = tmp_path / "cm"
+    cm.mkdir()
+    async with live_service(origin, sqlite_url, cm, V1, settle=0.1) as live:
+        base = origin.url("").rstrip("/")
+        text1 = live.path.read_text("utf-8")
+        os.remove(live.path)
+        (cm / "..v1").mkdir()
+        (cm / "..v1" / "feeds.yaml").write_text(text1, "utf-8")
+        (cm / "..data").symlink_to("..v1")
+        (cm / "feeds.yaml").symlink_to("..data/feeds.yaml")
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            watch(str(live.path), lambda: live.reloader.reload("watch"), stop, debounce_ms=300)
+        )
+        try:
+            await asyncio.sleep(0.3)
+            text2 = site_yaml(base, V2)
+            (cm / "..v2").mkdir()
+            (cm / "..v2" / "feeds.yaml").write_text(text2, "utf-8")
+            (cm / "..data_tmp").symlink_to("..v2")
+            os.replace(cm / "..data_tmp", cm / "..data")  # what the kubelet does
+            v2 = hashlib.sha256(text2.encode()).hexdigest()
+            await eventually(lambda: live.runtime.config.sha256 == v2)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)

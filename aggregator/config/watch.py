@@ -98,10 +98,16 @@ def still_same(path: str, seen: Snapshot) -> bool:
 
 
 def _targets(path: str) -> tuple[set[str], set[str]]:
-    """Directories to watch and file names that matter: the path's, and a symlink target's."""
+    """Directories to watch and file names that matter: the path's, and a symlink target's.
+
+    A target inside a `..`-directory next to the file (a Kubernetes config map) is left
+    out: that directory is replaced on every update, and the `..data` swap is seen anyway.
+    """
     given = Path(path).absolute()
     real = given.resolve()
-    dirs = {str(p.parent) for p in (given, real) if p.parent.is_dir()}
+    dirs = {str(given.parent)} if given.parent.is_dir() else set()
+    if real.parent.parent != given.parent and real.parent.is_dir():
+        dirs.add(str(real.parent))
     return dirs, {given.name, real.name}
 
 
