@@ -105,9 +105,16 @@ def table(found: Sequence[Record], view: View, now: datetime, title: str) -> Tab
             Text(str(r["consecutive_failures"]), style="red" if r["consecutive_failures"] else ""),
             _next(r, now),
             str(r["entries_stored"]),
-            (r["message"] or "")[:160],
+            _message(r),
         )
     return t
+
+
+def _message(r: Record) -> str:
+    text = (r["message"] or "")[:160]
+    if r["moved"]:  # a 301/308: feeds.yaml should get the new URL
+        text += f" → moved to {r['effective_url']}"
+    return text
 
 
 def _next(r: Record, now: datetime) -> Text:

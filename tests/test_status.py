@@ -43,6 +43,7 @@ def health_db(db_url, tmp_path):
                 message="HTTP 500 Internal Server Error" if http == 500 else None,
             )
         store.set_flags("lanling-tv", paused=True)
+        store.set_flags("mengyin-rb", effective_url="http://new.example/rss.xml")
     finally:
         store.close()
     return db_url, str(config)
@@ -108,6 +109,7 @@ def test_the_table_is_coloured_on_a_terminal(health_db, capsys, monkeypatch):
     assert "sorted by status" in plain
     assert plain.index("feixian-gov") < plain.index("feixian-news")
     assert "never" in plain and "paused" in plain and "HTTP 500" in plain
+    assert "moved to http://new.example/rss.xml" in plain
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     assert main(["status", "--db", db, "--config", config]) == 0

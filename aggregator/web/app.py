@@ -24,7 +24,8 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 def make_app(runtime: Runtime) -> web.Application:
     app = web.Application(
-        middlewares=[edge.cors, errors, edge.limits, reload_retry], client_max_size=MAX_REQUEST_BYTES
+        middlewares=[edge.cors, errors, edge.limits, reload_retry],
+        client_max_size=MAX_REQUEST_BYTES,
     )
     app[RUNTIME] = runtime
     app[JINJA] = make_env()
