@@ -19,6 +19,7 @@ from aggregator.config import load
 from aggregator.reload import Reloader
 from aggregator.service import Parts, open_parts
 from aggregator.settings import Settings
+from tests.factories import SITE_YAML
 
 FEEDS = {
     "feixian-news": "/feeds/rss20_utf8.xml",
@@ -28,32 +29,16 @@ FEEDS = {
     "lanling-tv": "/feeds/rss10.rdf",
 }
 
-HEAD = """\
-site:
-  title: 临沂新闻聚合
-  base_url: http://news.example.org
-  timezone: Asia/Shanghai
-defaults:
-  interval: 1m
-  timeout: 5s
-  allow_private_networks: true
-  per_host: 8
-  host_gap: 0s
-channels:
-  - id: politics
-    title: 时政
-    keywords: [会议, 干部, 党委]
-  - id: economy
-    title: 经济
-    keywords: [{economy}]
-regions:
-  - id: shandong
-    title: 山东
-    regions:
-      - id: linyi
-        title: 临沂市
-        regions:
-"""
+# The factories' site, defaults and channels, with the economy keywords left to fill in.
+HEAD = SITE_YAML.split("regions:\n")[0].replace("[企业, 项目, 招商]", "[{economy}]") + (
+    "regions:\n"
+    "  - id: shandong\n"
+    "    title: 山东\n"
+    "    regions:\n"
+    "      - id: linyi\n"
+    "        title: 临沂市\n"
+    "        regions:\n"
+)
 
 
 def site_yaml(

@@ -185,7 +185,7 @@ async def test_tokens_never_reach_the_log(admin, caplog):
         )
         await client.post("/api/reload", headers=AUTH)
     text = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
-    assert "admin: pause feixian-news" in text and "refused" in text
+    assert "admin: pause feixian-news (from" in text and "refused" in text
     assert TOKEN not in text and "guess-1234" not in text
 
 

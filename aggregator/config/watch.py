@@ -122,6 +122,7 @@ async def watch(
     """Call `on_change` after each burst of changes to `path` until `stop` is set."""
     from watchfiles import Change, awatch
 
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # our reload lines say enough
     dirs, names = _targets(path)
     if not dirs:
         log.warning("config: cannot watch %s: its directory does not exist", path)

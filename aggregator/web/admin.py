@@ -125,42 +125,37 @@ async def poll_now(request: web.Request) -> web.Response:
     return await _answer(rt, sid, "poll", 202)
 
 
-@admin
-async def pause(request: web.Request) -> web.Response:
-    """Stop polling the source (its articles stay in every feed) until it is resumed."""
+async def _set(request: web.Request, action: str, **flags: Any) -> web.Response:
+    """Change flags on a known source's row, log who asked, answer with its record."""
     rt = request.app[RUNTIME]
     sid = request.match_info["source"]
     await _known(rt, sid)
-    await rt.store.call(rt.store.set_flags, sid, paused=True)
-    log.info("admin: pause %s (from %s)", sid, request.remote)
-    return await _answer(rt, sid, "pause")
+    await rt.store.call(rt.store.set_flags, sid, **flags)
+    log.info("admin: %s %s (from %s)", action, sid, request.remote)
+    return await _answer(rt, sid, action)
+
+
+@admin
+async def pause(request: web.Request) -> web.Response:
+    """Stop polling the source (its articles stay in every feed) until it is resumed."""
+    return await _set(request, "pause", paused=True)
 
 
 @admin
 async def resume(request: web.Request) -> web.Response:
     """Poll the source again from its schedule (at once if that time has passed)."""
-    rt = request.app[RUNTIME]
-    sid = request.match_info["source"]
-    await _known(rt, sid)
-    await rt.store.call(rt.store.set_flags, sid, paused=False)
-    log.info("admin: resume %s (from %s)", sid, request.remote)
-    return await _answer(rt, sid, "resume")
+    return await _set(request, "resume", paused=False)
 
 
 @admin
 async def reset(request: web.Request) -> web.Response:
     """Clear the backoff: failures to 0, Retry-After and 410 forgotten, next poll now."""
-    rt = request.app[RUNTIME]
-    sid = request.match_info["source"]
-    await _known(rt, sid)
-    await rt.store.call(
-        rt.store.set_flags,
-        sid,
+    return await _set(
+        request,
+        "reset",
         consecutive_failures=0,
         retry_after=None,
         gone=False,
         next_poll_at=_now(),
         next_poll_reason="backoff cleared (admin)",
     )
-    log.info("admin: clear the backoff of %s (from %s)", sid, request.remote)
-    return await _answer(rt, sid, "reset")
