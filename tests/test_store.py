@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import random
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
@@ -11,12 +13,22 @@ import pytest
 from sqlalchemy import select, text
 
 from aggregator.errors import StoreError
-from aggregator.model import Cursor, DatePrecision, FeedQuery, FeedScope, PollStatus
+from aggregator.model import (
+    Article,
+    Cursor,
+    DatePrecision,
+    FeedQuery,
+    FeedScope,
+    FullText,
+    PollStatus,
+)
 from aggregator.store import LeaseLost, SourceUpdate, Store
+from aggregator.store import pages as pages_module
 from aggregator.store.tables import ENTRIES, SOURCES
 from tests.factories import NOW, article, poll_result, site_config
 
 ingest_module = importlib.import_module("aggregator.store.ingest")
+
 GUID = "tag:news.example.org,2024:story/"
 LEASE = timedelta(minutes=2)
 
@@ -81,7 +93,8 @@ def test_region_feeds_roll_up_and_channels_follow(store: Store) -> None:
     assert len(page(store, FeedScope("source", source="mengyin-rb"))[0]) == 1
 
 
-def test_syndicated_copy_merges_into_one_story(store: Store) -> None:
+def syndicated_pair() -> tuple[Article, Article]:
+    """A county's story and the city paper's copy of it, linking the same page."""
     original = article(n=1, link="http://www.feixian.example.cn/news/1.html")
     copy = article(
         "linyi-daily",
@@ -93,6 +106,11 @@ def test_syndicated_copy_merges_into_one_story(store: Store) -> None:
         published=original.published + timedelta(minutes=30),
         channels=("economy",),
     )
+    return original, copy
+
+
+def test_syndicated_copy_merges_into_one_story(store: Store) -> None:
+    original, copy = syndicated_pair()
     save(store, "feixian-news", [original])
     save(store, "linyi-daily", [copy])
     items, _ = page(store, region("linyi"))
@@ -141,6 +159,50 @@ def test_paging_never_overlaps_or_skips(store: Store) -> None:
     assert len(seen) == 11 == len(set(seen))
     dates = [i.published for i in page(store, region("linyi"))[0]]
     assert dates == sorted(dates, reverse=True)
+
+
+def test_two_sources_saving_pages_of_one_story_take_turns(store: Store) -> None:
+    """Both copies of a story get their article page saved at the same moment (two polls
+    on PostgreSQL's store threads): the second save waits for the first, then rewrites
+    the story's feed rows from both copies instead of failing on the first's rows."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    original, copy = syndicated_pair()
+    save(store, "feixian-news", [original])
+    save(store, "linyi-daily", [copy])
+
+    def with_page(a: Article) -> tuple[dict[str, FullText], list[Article]]:
+        body, words = f"<p>{a.source_id} 全文</p>", f"{a.source_id} 全文"
+        page_ = FullText(a.link, NOW, ok=True, body=body, text=words)
+        return {a.key: page_}, [replace(a, content=body, text=words, content_hash="page")]
+
+    with store.engine.connect() as first, ThreadPoolExecutor(1) as pool:
+        held = first.begin()
+        holder = first.scalar(text("SELECT pg_backend_pid()"))
+        pages_module.save_pages(first, "feixian-news", *with_page(original), NOW,
+                                store.regions_of, None)  # fmt: skip
+        second = pool.submit(store.save_pages, "linyi-daily", *with_page(copy), NOW)
+        wait_until_blocked(store, holder, second)
+        held.commit()
+        second.result()  # it used to fail: duplicate key in feed_members
+
+    for scope in (region("feixian"), region("linyi"), FeedScope("source", source="linyi-daily")):
+        (story,), _ = page(store, scope)
+        assert {a.source_id for a in story.appearances} == {"feixian-news", "linyi-daily"}
+    with store.engine.connect() as conn:
+        texts = dict(conn.execute(select(ENTRIES.c.source_id, ENTRIES.c.text)).all())
+    assert texts == {"feixian-news": "feixian-news 全文", "linyi-daily": "linyi-daily 全文"}
+
+
+def wait_until_blocked(store: Store, holder: int, work: Future[object]) -> None:
+    """Until another connection waits for a lock `holder` has (or `work` is done)."""
+    blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+    with store.engine.connect() as conn:
+        for _ in range(1000):
+            if work.done() or conn.scalar(blocked, {"pid": holder}):
+                return
+            time.sleep(0.01)
+    raise AssertionError("the second save neither waited nor finished")
 
 
 def test_validators_are_saved_with_the_articles_or_not_at_all(store: Store, monkeypatch) -> None:

@@ -213,6 +213,7 @@ def refresh_stories(
     Returns the keys of every feed whose content changed (before or after).
     """
     ids = sorted(set(story_ids))
+    _lock_stories(conn, ids)
     changed: set[str] = set()
     story_updates: list[dict[str, Any]] = []
     members: list[dict[str, Any]] = []
@@ -255,3 +256,13 @@ def refresh_stories(
     if changed:
         conn.execute(insert(CHANGES), [{"feed_key": k, "at": now} for k in sorted(changed)])
     return changed
+
+
+def _lock_stories(conn: Connection, ids: Sequence[int]) -> None:
+    """Hold these stories until commit, so two writers (one source's pages, another's
+    ingest) refresh a story one after the other, each reading the other's committed
+    copies, and never both rewrite its feed rows. In id order: no deadlock."""
+    if conn.dialect.name != "postgresql":
+        return  # SQLite has one writer at a time
+    for part in chunks(ids):
+        conn.execute(select(S.id).where(S.id.in_(part)).order_by(S.id).with_for_update()).all()
