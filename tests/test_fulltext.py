@@ -8,6 +8,7 @@ author and 来源 the list lacks; a re-poll does not wipe the body.
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from aggregator.model import PollStatus
+from aggregator.poller import fulltext
 from aggregator.service import open_parts
 from aggregator.settings import Settings
 from aggregator.store.tables import ARTICLE_PAGES, ENTRIES, SOURCES
@@ -237,6 +239,7 @@ async def test_a_page_two_sources_link_is_fetched_once_and_refusals_are_blocked(
         results = {r.source_id: r for r, _ in await parts.poller.run_once()}
         assert origin.requests["/art/2018/10/29/art_1021_251.html"] == 1
         for sid in ("feixian-portal", "linyi-daily"):
+            assert results[sid].status is PollStatus.OK, results[sid].message
             (entry,) = by_title(parts, sid).values()
             assert "前三季度新签约过亿元项目28个" in entry.text, sid
         # a source that does not allow private networks is refused, and says why
@@ -246,3 +249,64 @@ async def test_a_page_two_sources_link_is_fetched_once_and_refusals_are_blocked(
         health = rows(parts, SOURCES)["feixian-guarded"]
         assert (health.status, health.consecutive_failures) == ("blocked", 1)
         assert "allow_private_networks" in health.message
+
+
+async def test_a_poll_whose_store_read_overlaps_another_polls_save_still_shares_the_page(
+    origin, db_url, monkeypatch
+) -> None:
+    """Two sources list one story, and their follow-ups overlap: linyi-daily is fetching
+    the page when feixian-portal looks for it. Any read of the store feixian-portal makes
+    then is taken before linyi-daily saves the page and answered only after linyi-daily
+    has dropped its claim on it. The page is still fetched once, and both entries get it:
+    a poll claims a page before it reads the store, so it never misses both."""
+    path = "/art/2018/10/29/art_1021_251.html"
+    base = origin.url("").rstrip("/")
+    origin.set("/col/col1021/index.html", body=list_page(ITEMS[:1]), content_type="text/html")
+    origin.set("/lyrb/rss.xml", body=REPUBLISHED.replace("{origin}", base).encode())
+    origin.set(path, status=503, body=b"busy")  # the first polls store the lists only
+    config = site_config(base, textwrap.dedent(SHARED))
+    async with open_parts(Settings(db=db_url, workers=0), config, poll=True) as parts:
+        await parts.poller.run_once(["feixian-portal", "linyi-daily"])
+        origin.set(path, body=(HTML / "feixian_article.html").read_bytes(),
+                   content_type="text/html")  # fmt: skip
+        origin.requests.clear()
+
+        store, deps = parts.store, parts.poller.deps
+        second_knows_its_work, first_done = asyncio.Event(), asyncio.Event()
+        reads: list[asyncio.Future[object]] = []
+        real_call = store.call
+
+        async def call(fn, *args, **kwargs):
+            if fn == store.save_pages and args[0] == "linyi-daily":
+                await second_knows_its_work.wait()
+                await asyncio.gather(*reads)  # a read the other poll started is taken first
+            job = asyncio.ensure_future(real_call(fn, *args, **kwargs))
+            late = fn == store.pages_at and second_knows_its_work.is_set()
+            if fn == store.pages_at:
+                reads.append(job)
+            out = await job
+            if late:
+                await first_done.wait()  # ... and answered after the save
+            if fn == store.pages_wanted and args[0] == "feixian-portal":
+                second_knows_its_work.set()
+            return out
+
+        monkeypatch.setattr(store, "call", call)
+        sources = parts.runtime.site.sources
+        session = parts.sessions.get(True)
+        first = asyncio.create_task(fulltext.follow_up(sources["linyi-daily"], deps, session))
+        for _ in range(500):
+            if origin.url(path) in deps.pages_in_flight:
+                break
+            await asyncio.sleep(0.01)
+        second = asyncio.create_task(fulltext.follow_up(sources["feixian-portal"], deps, session))
+        reports = [await first]
+        first_done.set()
+        reports.append(await second)
+
+        assert origin.requests[path] == 1
+        assert [(r.attempted, r.failed) for r in reports] == [(1, 0), (1, 0)]
+        for sid in ("feixian-portal", "linyi-daily"):
+            (entry,) = by_title(parts, sid).values()
+            assert "前三季度新签约过亿元项目28个" in entry.text, sid
+        assert not deps.pages_in_flight

@@ -86,12 +86,6 @@ async def follow_up(source: Source, deps: Deps, session: aiohttp.ClientSession) 
         if not _fetchable(a, source)
     }
     todo = [(a, page) for a, page in wanted if _fetchable(a, source)][:MAX_PAGES]
-    # a page another source already read (a story both list) is not fetched again
-    shared = await deps.store.call(deps.store.pages_at, [a.link for a, _ in todo])
-    fetched.update(
-        (a.key, replace(shared[a.link], fetched_at=now)) for a, _ in todo if a.link in shared
-    )
-    todo = [(a, page) for a, page in todo if a.link not in shared]
     report = Report(waiting=max(0, total - len(fetched) - len(todo)))
 
     mine: set[str] = set()
@@ -125,29 +119,44 @@ async def _fetch_all(
     session: aiohttp.ClientSession,
     mine: set[str],
 ) -> tuple[list[tuple[Article, FullText]], int, int]:
-    """Fetch pages within the source's per-host limit and a time budget: the results,
-    how many were attempted, and how many the budget left for later. A page another
-    poll is fetching (`deps.pages_in_flight`) is awaited, not fetched; the URLs this
-    poll starts are added to `mine`, for the caller to drop once they are stored."""
-    slots = asyncio.Semaphore(max(1, source.per_host))
+    """Get pages within the source's per-host limit and a time budget: the results, how
+    many were attempted, and how many the budget left for later.
 
-    async def fetch_once(url: str) -> FullText:
+    A page (a story two sources list) is read once: one that another poll is getting
+    (`deps.pages_in_flight`) is awaited; one another source already stored is taken from
+    the store; only the rest are fetched. The URLs this poll claims are added to `mine`,
+    for the caller to drop once they are stored."""
+    if not todo:
+        return [], 0, 0
+    slots = asyncio.Semaphore(max(1, source.per_host))
+    stored: set[str] = set()  # pages found in the store, not fetched
+
+    async def get(url: str, lookup: asyncio.Future[dict[str, FullText]]) -> FullText:
+        page = (await lookup).get(url)
+        if page is not None:
+            stored.add(url)
+            return replace(page, fetched_at=deps.clock())
         async with slots:
             return await fetch_page(url, source, session, deps.gate, deps.pool, deps.clock())
 
+    # Claimed before the store is read, with no await in between: another poll either
+    # shares a claim or, once it is dropped (after the save commits), finds the page
+    # stored. Reading the store first would leave a gap where it does neither.
+    links = dict.fromkeys(a.link for a, _ in todo)
+    claims = [url for url in links if url not in deps.pages_in_flight]
+    if claims:
+        lookup = asyncio.ensure_future(deps.store.call(deps.store.pages_at, claims))
+        for url in claims:
+            deps.pages_in_flight[url] = asyncio.ensure_future(get(url, lookup))
+            mine.add(url)
+    running = {a.link: deps.pages_in_flight[a.link] for a, _ in todo}
+
     async def one(article: Article, previous: FullText | None) -> tuple[Article, FullText]:
-        running = deps.pages_in_flight.get(article.link)
-        if running is None:
-            running = asyncio.ensure_future(fetch_once(article.link))
-            deps.pages_in_flight[article.link] = running
-            mine.add(article.link)
-        page = await asyncio.shield(running)
+        page = await asyncio.shield(running[article.link])
         if previous is not None:
             page = replace(page, tries=previous.tries + 1)
         return article, page
 
-    if not todo:
-        return [], 0, 0
     tasks = [asyncio.create_task(one(a, page)) for a, page in todo]
     # bounded, and well within the interval so the next poll never overlaps this one
     budget = min(
@@ -160,14 +169,19 @@ async def _fetch_all(
         with contextlib.suppress(asyncio.CancelledError):
             await task
     results = []
+    errors: list[BaseException] = []
     for task in tasks:
         if task not in done:
             continue
-        if task.exception() is not None:
-            log.error("fulltext: unexpected failure", exc_info=task.exception())
+        exc = task.exception()
+        if exc is not None:
+            if not any(exc is seen for seen in errors):  # pages sharing one failure: once
+                errors.append(exc)
+                log.error("fulltext: unexpected failure", exc_info=exc)
             continue
         results.append(task.result())
-    return results, len(done), len(pending)
+    attempted = len(done) - sum(1 for a, _ in results if a.link in stored)
+    return results, attempted, len(pending)
 
 
 async def fetch_page(
