@@ -64,13 +64,26 @@ class Region:
     sources: tuple[str, ...] = ()  # sources sitting directly in this region
 
 
+CHANNEL_FIELDS = ("title", "categories", "summary")
+
+
 @dataclass(frozen=True, slots=True)
 class Channel:
     id: str
     title: str
-    keywords: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # substrings (Chinese has no spaces between words)
     exclude: tuple[str, ...] = ()  # keywords that keep an article out of this channel
     categories: tuple[str, ...] = ()  # source categories that map onto this channel
+    words: tuple[str, ...] = ()  # whole words after jieba segmentation (会议 is not 会议室)
+    match: tuple[str, ...] = ("title", "categories")  # where keywords and words are looked for
+
+
+@dataclass(frozen=True, slots=True)
+class Dedupe:
+    """How syndicated copies are found (feeds.yaml `dedupe:`)."""
+
+    window: timedelta = timedelta(days=7)  # copies are published at most this far apart
+    threshold: float = 0.8  # similarity a near-duplicate needs (see normalise.dedupe)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +107,7 @@ class Site:
     hub: str | None = None
     description: str | None = None
     defaults: Defaults = field(default_factory=Defaults)
+    dedupe: Dedupe = field(default_factory=Dedupe)
     channels: tuple[Channel, ...] = ()
     regions: dict[str, Region] = field(default_factory=dict)  # in file order, parents first
     sources: dict[str, Source] = field(default_factory=dict)  # in file order

@@ -63,3 +63,52 @@ def test_classify_with_no_site_channels():
 def test_empty_keyword_matches_nothing():
     channels = (Channel("x", "X", keywords=("",), exclude=("",)),)
     assert classify("任何标题", ["任何分类"], [], channels) == {}
+
+
+# ---------------------------------------------------------------- summaries and words
+
+MEETINGS = Channel(
+    "gov", "政务", words=("会议",), exclude=("招租",), match=("title", "categories", "summary")
+)
+CULTURE = Channel("culture", "文旅", keywords=("非遗", "旅游"), match=("title", "summary"))
+FARM = Channel("farm", "三农", keywords=("山楂",), categories=("乡村振兴",))  # default fields
+
+
+@pytest.mark.parametrize(
+    ("title", "categories", "summary", "expected"),
+    [
+        # keywords in the summary count only where the channel asks for it
+        ("薛庄镇迎来丰收季", [], "果农正忙着采摘山楂", {}),
+        ("文化广场热闹非凡", [], "非遗传承人现场展示技艺", {"culture": "keyword:非遗 in summary"}),
+        ("非遗进校园", [], "", {"culture": "keyword:非遗 in title"}),  # the title first
+        # words: whole words as jieba segments them
+        ("费县召开安全生产工作会议", [], "", {"gov": "word:会议 in title"}),
+        ("新建会议室投入使用", [], "", {}),  # 会议室 is not 会议
+        ("全县干部大会召开", [], "会上传达了全市工作会议精神", {"gov": "word:会议 in summary"}),
+        ("办公楼改造完工", ["会议"], "", {"gov": "word:会议 in category 会议"}),
+        # exclusions look in the same fields, the summary included
+        ("费县召开安全生产工作会议", [], "会后举行商铺招租说明", {}),
+        # a mapped category wins over keywords and words
+        (
+            "山楂会议召开",
+            ["乡村振兴"],
+            "",
+            {"farm": "category:乡村振兴", "gov": "word:会议 in title"},
+        ),
+    ],
+)
+def test_summary_matching_and_words(title, categories, summary, expected):
+    got = classify(title, categories, [], (MEETINGS, CULTURE, FARM), summary)
+    assert got == expected
+
+
+def test_summary_is_optional_for_callers():
+    assert classify("非遗进校园", [], [], (CULTURE,)) == {"culture": "keyword:非遗 in title"}
+
+
+def test_segmentation_caps_what_it_reads():
+    from aggregator.normalise.channels import MAX_SEGMENTED, segment
+
+    long = "会议" + "很" * (MAX_SEGMENTED * 3)
+    assert "会议" in segment(long)
+    assert classify("x", [], [], (MEETINGS,), "很" * MAX_SEGMENTED + "会议") == {}

@@ -40,7 +40,16 @@ from selectolax.lexbor import LexborHTMLParser
 
 from aggregator.config.units import parse_duration, parse_size
 from aggregator.errors import ConfigError, Problem
-from aggregator.model import Channel, Defaults, HtmlRules, Region, Site, Source
+from aggregator.model import (
+    CHANNEL_FIELDS,
+    Channel,
+    Dedupe,
+    Defaults,
+    HtmlRules,
+    Region,
+    Site,
+    Source,
+)
 
 Loc = tuple[str | int, ...]
 _T = TypeVar("_T")
@@ -214,12 +223,40 @@ class _DefaultsIn(_In):
     max_bytes: Size | None = None
 
 
+def _check_fields(value: list[str]) -> list[str]:
+    for name in value:
+        if name not in CHANNEL_FIELDS:
+            raise _error(f"unknown field '{name}': use {', '.join(CHANNEL_FIELDS)}")
+    if not value:
+        raise _error(f"name at least one of {', '.join(CHANNEL_FIELDS)}")
+    return value
+
+
+def _as_share(value: object) -> float:
+    """A number in (0, 1]: written as a number, not as text or true/false."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _error(f"expected a number between 0 and 1, e.g. 0.8, not {_show(value)}")
+    if not 0 < value <= 1:
+        raise _error(f"must be more than 0 and at most 1, not {value}")
+    return float(value)
+
+
+Share = Annotated[float, BeforeValidator(_as_share)]
+
+
 class _ChannelIn(_In):
     id: Id
     title: Text
     keywords: TextList = []
+    words: TextList = []
     exclude: TextList = []
     categories: TextList = []
+    match: Annotated[TextList, AfterValidator(_check_fields)] = ["title", "categories"]
+
+
+class _DedupeIn(_In):
+    window: PositiveDuration | None = None
+    threshold: Share | None = None
 
 
 class _HtmlIn(_In):
@@ -254,6 +291,7 @@ class _RegionIn(_In):
 class _FileIn(_In):
     site: _SiteIn
     defaults: _DefaultsIn | None = None
+    dedupe: _DedupeIn | None = None
     channels: Annotated[list[_ChannelIn], BeforeValidator(_none_as_empty)] = []
     regions: Annotated[list[_RegionIn], BeforeValidator(_none_as_empty), Field(min_length=1)]
 
@@ -263,6 +301,7 @@ _KEYS: dict[str | None, tuple[str, ...]] = {
     None: tuple(_FileIn.model_fields),
     "site": tuple(_SiteIn.model_fields),
     "defaults": tuple(_DefaultsIn.model_fields),
+    "dedupe": tuple(_DedupeIn.model_fields),
     "channels": tuple(_ChannelIn.model_fields),
     "regions": tuple(_RegionIn.model_fields),
     "sources": tuple(_SourceIn.model_fields),
@@ -655,6 +694,7 @@ class _Check:
             hub=model.site.hub,
             description=model.site.description,
             defaults=defaults,
+            dedupe=Dedupe(**(model.dedupe.model_dump(exclude_none=True) if model.dedupe else {})),
             channels=tuple(
                 Channel(
                     id=c.id,
@@ -662,6 +702,8 @@ class _Check:
                     keywords=tuple(c.keywords),
                     exclude=tuple(c.exclude),
                     categories=tuple(c.categories),
+                    words=tuple(c.words),
+                    match=tuple(dict.fromkeys(c.match)),
                 )
                 for c in model.channels
             ),

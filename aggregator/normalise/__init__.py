@@ -77,7 +77,8 @@ def _article(
     published, precision = parse_date(entry.published_raw or entry.updated_raw, tz, now)
     published, precision = settle(published, precision, now, tz)
     categories = tuple(dict.fromkeys(c[:100] for c in entry.categories))[:20]
-    channels = classify(title, categories, source.channels, ctx.channels)
+    summary_text = T.plain(summary)
+    channels = classify(title, categories, source.channels, ctx.channels, summary_text)
     author = T.clean_title(entry.author)[:200] or None
     final_link = link or fallback_link
     key = entry_key(
@@ -101,7 +102,7 @@ def _article(
         ),
         guid=entry.guid,
         canonical_link=canon_link or "",  # empty: no link of its own, or one shared by all
-        origin=T.find_origin(T.plain(summary) or body_text),
+        origin=T.find_origin(summary_text or body_text),
         image=absolute(entry.image, base),
         enclosures=tuple(
             Enclosure(url, e.type, e.length)

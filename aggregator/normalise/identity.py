@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 _TITLE_NOISE = re.compile(r"[\s\u3000\W_]+", re.UNICODE)
 _BRACKET_TAG = (
-    r"[【\[［(（「『<《]\s*(?:图|组图|视频|图文|转载|原创|独家|快讯|最新)\s*[】\]］)）」』>》]"
+    r"[【\[［(（「『<《]\s*(?:图|组图|视频|图文|转载|转|原创|独家|快讯|最新)\s*[】\]］)）」』>》]"
 )
 # At either end: "【图】标题" and "标题（组图）" are both common.
 _BRACKET_TAGS = re.compile(rf"^(?:{_BRACKET_TAG}\s*)+|(?:\s*{_BRACKET_TAG})+$")
@@ -30,11 +30,16 @@ def digest(*parts: str | None) -> str:
     return h.hexdigest()
 
 
-def title_key(title: str) -> str:
-    """Title identity across sources: width, case, bracket tags, punctuation, spaces ignored."""
+def normal_title(title: str) -> str:
+    """A title with width, case, bracket tags, punctuation and spaces taken out."""
     text = unicodedata.normalize("NFKC", title).casefold()
     text = _BRACKET_TAGS.sub("", text.strip())
-    text = _TITLE_NOISE.sub("", text)
+    return _TITLE_NOISE.sub("", text)
+
+
+def title_key(title: str) -> str:
+    """Title identity across sources: a digest of `normal_title` ('' for an empty one)."""
+    text = normal_title(title)
     return digest(text) if text else ""
 
 

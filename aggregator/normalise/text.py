@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable
 
 import nh3
@@ -186,3 +187,31 @@ def find_origin(text: str) -> str | None:
     """The publisher named by a 来源 line near the start of a text."""
     m = _ORIGIN.search(text[:400])
     return m.group(1) if m else None
+
+
+_PUBLISHER_NOISE = re.compile(r"[\W_]+")
+_PUBLISHER_SUFFIX = re.compile(
+    r"(?:报业集团|社|编辑部|融媒体中心|新闻中心|客户端|官方网站|官网|网站|网|"
+    r"微信公众号|公众号|微信|微博|头条号|app)$"
+)
+MIN_PUBLISHER_CHARS = 4  # a shorter name (临沂) is part of too many others
+
+
+def publisher_key(name: str) -> str:
+    """A publisher's name without width, case, punctuation or a trailing 社/网/客户端 …"""
+    key = _PUBLISHER_NOISE.sub("", unicodedata.normalize("NFKC", name)).casefold()
+    while (shorter := _PUBLISHER_SUFFIX.sub("", key)) != key and shorter:
+        key = shorter
+    return key
+
+
+def same_publisher(origin: str | None, name: str | None) -> bool:
+    """Whether a 来源 line names this publisher: 临沂日报社 is 临沂日报, 大众日报客户端 is
+    大众日报, 费县新闻网 is 费县新闻; 临沂日报 is not 临沂晚报, and 临沂 names nobody."""
+    if not origin or not name:
+        return False
+    a, b = publisher_key(origin), publisher_key(name)
+    if not a or not b:
+        return False
+    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
+    return a == b or (len(shorter) >= MIN_PUBLISHER_CHARS and shorter in longer)

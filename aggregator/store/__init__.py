@@ -23,6 +23,7 @@ from aggregator.errors import StoreError
 from aggregator.model import Article, Cursor, FeedItem, FeedQuery, FullText, PollResult, Site
 from aggregator.store import feeds, pages, paging, refile, sources
 from aggregator.store.engine import create_schema, make_engine, schema_version
+from aggregator.store.explain import StoryRecord, read_story
 from aggregator.store.ingest import IngestStats, ingest
 from aggregator.store.refile import Refiled
 from aggregator.store.sources import Claim, LeaseLost, SourceUpdate
@@ -31,7 +32,7 @@ from aggregator.store.tables import ENTRIES, FEED_CHANGES, SCHEMA_VERSION, SOURC
 P = ParamSpec("P")
 R = TypeVar("R")
 
-__all__ = ["Claim", "IngestStats", "LeaseLost", "Refiled", "SourceUpdate", "Store"]
+__all__ = ["Claim", "IngestStats", "LeaseLost", "Refiled", "SourceUpdate", "Store", "StoryRecord"]
 
 
 class Store:
@@ -204,7 +205,8 @@ class Store:
             sources.finish_poll(conn, claim, result, update, 0)
             stats = IngestStats()
             if articles:
-                stats = ingest(conn, claim.source_id, articles, now, self.regions_of)
+                dedupe = self._site.dedupe if self._site is not None else None
+                stats = ingest(conn, claim.source_id, articles, now, self.regions_of, dedupe)
                 if stats.new:
                     conn.execute(
                         SOURCES.update()
@@ -273,6 +275,11 @@ class Store:
         """The cursor of the page just newer than one starting at `first` (None: the first)."""
         with self.engine.connect() as conn:
             return paging.newer_page(conn, feed_key, first, size)
+
+    def story(self, story_id: int, guid_prefix: str) -> StoryRecord | None:
+        """One story, its copies and its feeds (GET /api/articles/{id})."""
+        with self.engine.connect() as conn:
+            return read_story(conn, story_id, guid_prefix)
 
     def health(self) -> list[Any]:
         with self.engine.connect() as conn:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select
 
 from aggregator.model import Appearance, Cursor, Enclosure, FeedItem, FeedQuery
+from aggregator.normalise.text import same_publisher
 from aggregator.store import search
 from aggregator.store.tables import ENTRIES, FEED_MEMBERS, SOURCES, STORIES
 
@@ -98,7 +99,8 @@ def _name(row: Any) -> str:
 
 def _item(story: Any, rows: list[Any], guid_prefix: str) -> FeedItem:
     best = next((r for r in rows if r.id == story.best_entry_id), rows[0])
-    ordered = sorted(rows, key=lambda r: (_not_origin(r, best.origin), r.published, r.id))
+    origins = list(dict.fromkeys(o for o in (best.origin, *(r.origin for r in rows)) if o))
+    ordered = sorted(rows, key=lambda r: (_not_origin(r, origins), r.published, r.id))
     channels = tuple(dict.fromkeys(c for r in ordered for c in (r.channels or ())))
     categories = tuple(dict.fromkeys(c for r in ordered for c in (r.categories or ())))
     first = ordered[0]
@@ -131,15 +133,15 @@ def _item(story: Any, rows: list[Any], guid_prefix: str) -> FeedItem:
         ),
         image=best.image,
         enclosures=tuple(Enclosure(*e) for e in (best.enclosures or ())),
-        origin=best.origin,
+        origin=origins[0] if origins else None,
     )
 
 
-def _not_origin(row: Any, origin: str | None) -> bool:
-    """False for the copy from the publisher a 来源 line names, so it sorts first."""
-    if not origin:
-        return True
-    return origin not in (row.name or "") and origin not in (row.feed_title or "")
+def _not_origin(row: Any, origins: Sequence[str]) -> bool:
+    """False for a copy from the publisher a 来源 line names, so it sorts first."""
+    return not any(
+        same_publisher(o, row.name) or same_publisher(o, row.feed_title) for o in origins
+    )
 
 
 def newest(conn: Connection, key: str) -> datetime | None:

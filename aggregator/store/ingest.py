@@ -13,15 +13,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from aggregator.model import Article, DatePrecision
-from aggregator.normalise.identity import digest, title_key
+from aggregator.model import Article, DatePrecision, Dedupe
+from aggregator.normalise.fingerprint import fingerprint
+from aggregator.normalise.identity import title_key
 from aggregator.store import search
+from aggregator.store.matching import add_bands, drop_bands, guid_hash, link_hash, match_stories
 from aggregator.store.membership import feed_keys
 from aggregator.store.tables import ENTRIES, FEED_CHANGES, FEED_MEMBERS, STORIES
 
 CHUNK = 500
-TITLE_MATCH_MIN_CHARS = 8  # shorter titles (通知, 公告) say too little to merge on
-TITLE_MATCH_WINDOW = timedelta(minutes=10)
 INGEST_LOCK = 0x61676772  # PostgreSQL advisory lock key held while a source's articles are stored
 
 MEMBERS, CHANGES = FEED_MEMBERS, FEED_CHANGES
@@ -49,8 +49,12 @@ def ingest(
     articles: Sequence[Article],
     now: datetime,
     regions_of: Callable[[str], tuple[str, ...]],
+    dedupe: Dedupe | None = None,
 ) -> IngestStats:
-    """Insert new articles, update edited ones, and refresh the stories they belong to."""
+    """Insert new articles, update edited ones, and refresh the stories they belong to.
+
+    A new article joins the story it is a copy of (store.matching), else starts one.
+    """
     stats = IngestStats()
     if conn.dialect.name == "postgresql":
         # Matching a copy to its story must see every other source's committed copies: one
@@ -77,7 +81,9 @@ def ingest(
     indexed: list[tuple[int, Article]] = []  # (entry id, article) for the search index
 
     if new:
-        story_of = _match_stories(conn, source_id, new)
+        prints = {a.key: fingerprint(a.title, a.text) for a in new}
+        matches = match_stories(conn, source_id, new, prints, dedupe or Dedupe())
+        story_of = {key: m.story_id for key, m in matches.items()}
         unmatched = [a for a in new if a.key not in story_of]
         if unmatched:
             ids = conn.execute(
@@ -85,15 +91,29 @@ def ingest(
                 [{"published": a.published, "updated_at": now, "copies": 1} for a in unmatched],
             ).scalars()
             story_of.update(zip((a.key for a in unmatched), ids, strict=True))
-        entry_ids = conn.execute(
-            insert(ENTRIES).returning(E.id, sort_by_parameter_order=True),
-            [_entry_values(a, story_of[a.key], now, now) for a in new],
+        entry_rows = [_entry_values(a, story_of[a.key], now, now) for a in new]
+        for v, a in zip(entry_rows, new, strict=True):
+            v["merged_by"] = matches[a.key].explain() if a.key in matches else None
+        ids = conn.execute(
+            insert(ENTRIES).returning(E.id, sort_by_parameter_order=True), entry_rows
         ).scalars()
+        entry_ids = list(ids)
         indexed.extend(zip(entry_ids, new, strict=True))
+        add_bands(
+            conn,
+            [
+                (entry_id, story_of[a.key], a.published, prints[a.key])
+                for a, entry_id in zip(new, entry_ids, strict=True)
+            ],
+        )
         affected.update(story_of.values())
         stats.new = len(new)
 
     if edited:
+        old = conn.execute(
+            select(E.id, E.title, E.text, E.published).where(E.id.in_([r.id for r, _ in edited]))
+        )
+        drop_bands(conn, [(r.id, r.title, r.text, r.published) for r in old])
         params = []
         for row, a in edited:
             values = _entry_values(a, row.story_id, now, None)
@@ -106,6 +126,13 @@ def ingest(
             indexed.append((row.id, a))
         stmt = update(ENTRIES).where(E.id == bindparam("_id"))
         conn.execute(stmt, params)
+        add_bands(
+            conn,
+            [
+                (row.id, row.story_id, v["published"], fingerprint(a.title, a.text))
+                for (row, a), v in zip(edited, params, strict=True)
+            ],
+        )
         stats.updated = len(edited)
 
     search.index_entries(conn, ((eid, a.title, a.text) for eid, a in indexed))
@@ -132,7 +159,8 @@ def _entry_values(
         "story_id": story_id,
         "guid": a.guid,
         "link": a.link,
-        "link_hash": digest(a.canonical_link) if a.canonical_link else None,
+        "link_hash": link_hash(a),
+        "guid_hash": guid_hash(a),
         "title": a.title,
         "title_hash": _title_hash(a.title),
         "summary": a.summary,
@@ -159,47 +187,6 @@ def _entry_values(
 def _title_hash(title: str) -> str | None:
     key = title_key(title)
     return key or None
-
-
-def _match_stories(conn: Connection, source_id: str, new: Sequence[Article]) -> dict[str, int]:
-    """Stories new articles copy: same canonical link, or same title at the same time."""
-    found: dict[str, int] = {}
-    by_link: dict[str, list[Article]] = {}
-    for a in new:
-        if a.canonical_link:
-            by_link.setdefault(digest(a.canonical_link), []).append(a)
-    for part in chunks(list(by_link)):
-        for hit in conn.execute(select(E.link_hash, E.story_id).where(E.link_hash.in_(part))):
-            for a in by_link[hit.link_hash]:
-                found.setdefault(a.key, hit.story_id)
-
-    by_title: dict[str, list[Article]] = {}
-    for a in new:
-        if (
-            a.key not in found
-            and len(a.title) >= TITLE_MATCH_MIN_CHARS
-            and (h := _title_hash(a.title))
-        ):
-            by_title.setdefault(h, []).append(a)
-    for part in chunks(list(by_title)):
-        candidates = conn.execute(
-            select(E.title_hash, E.story_id, E.published, E.precision).where(
-                E.title_hash.in_(part), E.source_id != source_id
-            )
-        )
-        for row in candidates:
-            for a in by_title[row.title_hash]:
-                if a.key in found:
-                    continue
-                window = TITLE_MATCH_WINDOW
-                if (
-                    a.precision is not DatePrecision.DATETIME
-                    or row.precision != DatePrecision.DATETIME.value
-                ):
-                    window = timedelta(days=1)
-                if abs(row.published - a.published) <= window:
-                    found[a.key] = row.story_id
-    return found
 
 
 def refresh_stories(

@@ -38,6 +38,7 @@ TABLE_SOURCES = "sources"
 TABLE_ENTRIES = "entries"
 TABLE_STORIES = "stories"
 TABLE_FEED_MEMBERS = "feed_members"
+TABLE_STORY_BANDS = "story_bands"
 TABLE_FEED_CHANGES = "feed_changes"
 TABLE_META = "meta"
 TABLE_ENTRY_SEARCH = "entry_search"
@@ -135,6 +136,7 @@ class EntryRow(Base):
     guid: Mapped[str | None] = mapped_column(Text)
     link: Mapped[str] = mapped_column(Text)
     link_hash: Mapped[str | None] = mapped_column(String(32))  # digest of the canonical link
+    guid_hash: Mapped[str | None] = mapped_column(String(32))  # a URI guid (store.matching)
     title: Mapped[str] = mapped_column(Text)
     title_hash: Mapped[str | None] = mapped_column(String(32))  # see normalise.identity.title_key
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -153,11 +155,14 @@ class EntryRow(Base):
     updated_at: Mapped[datetime] = mapped_column()
     content_hash: Mapped[str] = mapped_column(String(32))
     page_canonical: Mapped[str | None] = mapped_column(Text)  # the article page's rel=canonical
+    # Why this copy joined a story another copy began: rule, other entry, evidence.
+    merged_by: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     __table_args__ = (
         UniqueConstraint("source_id", "key", name="uq_entries_source_key"),
         Index("ix_entries_story", "story_id"),
         Index("ix_entries_link_hash", "link_hash"),
+        Index("ix_entries_guid_hash", "guid_hash"),
         Index("ix_entries_title_hash", "title_hash"),
     )
 
@@ -188,6 +193,22 @@ class FeedMemberRow(Base):
         Index("ix_feed_members_order", "feed_key", "published", "story_id"),
         Index("ix_feed_members_story", "story_id"),
     )
+
+
+class StoryBandRow(Base):
+    """Near-duplicate lookup keys of each copy (normalise.fingerprint), by publish time.
+
+    Candidates for a new article are `band_key IN (its keys) AND published BETWEEN …`:
+    one range scan per key of the primary key, whose cost grows with the articles
+    published in the window, not with the store.
+    """
+
+    __tablename__ = TABLE_STORY_BANDS
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    published: Mapped[datetime] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    story_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class FeedChangeRow(Base):
@@ -239,6 +260,7 @@ SOURCES = cast(Table, SourceRow.__table__)
 ENTRIES = cast(Table, EntryRow.__table__)
 STORIES = cast(Table, StoryRow.__table__)
 FEED_MEMBERS = cast(Table, FeedMemberRow.__table__)
+STORY_BANDS = cast(Table, StoryBandRow.__table__)
 FEED_CHANGES = cast(Table, FeedChangeRow.__table__)
 META = cast(Table, MetaRow.__table__)
 ARTICLE_PAGES = cast(Table, ArticlePageRow.__table__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from aggregator.web import admin, api, embed, feeds, pages, search
+from aggregator.web import admin, api, embed, explain, feeds, pages, search
 
 _ID = r"{%s:[A-Za-z0-9_-]+}"
 _FMT = r"{fmt:[a-z]+}"
@@ -35,6 +35,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post(f"/api/sources/{source}/pause", admin.pause, name="admin_pause")
     r.add_post(f"/api/sources/{source}/resume", admin.resume, name="admin_resume")
     r.add_post(f"/api/sources/{source}/reset", admin.reset, name="admin_reset")
+    r.add_get("/api/articles/{id}", explain.article, name="api_article")
     r.add_get("/healthz", api.healthz, name="healthz")
     r.add_get("/metrics", api.metrics, name="metrics")
     r.add_static("/static", pages.TEMPLATES.parent / "static", name="static", append_version=False)

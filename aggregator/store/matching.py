@@ -1,0 +1,212 @@
+"""Which stored story a new article is a copy of: exact identity first, then near-duplicates.
+
+Exact: the same canonical link (tracking parameters, case, ports … ignored; a page's
+`<link rel=canonical>` when the article page was fetched), or a guid that is a URI
+(http(s) permalink, tag:, urn:) naming the same thing another copy's guid or link
+names. Near-duplicates: the article's fingerprint keys (normalise.fingerprint) are
+looked up in `story_bands` among copies published within the window of it, the
+stories found most often are read back, and normalise.dedupe.judge decides, copy by
+copy. Every lookup goes through an index and reads a number of rows bounded by the
+articles of the window, so the cost per article does not grow with the store.
+
+A story never takes a near-duplicate from a source that already has a copy in it: a
+source publishing two alike articles means two articles.
+
+Two copies stored at the same moment by two pollers would not see each other, so
+matching takes a lock held until the transaction ends: on PostgreSQL an advisory lock
+(pollers in other processes wait too), on SQLite the write lock every writer holds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, or_, select, text
+
+from aggregator.model import Article, DatePrecision, Dedupe
+from aggregator.normalise.dedupe import Copy, Verdict, judge
+from aggregator.normalise.fingerprint import Fingerprint, fingerprint, normalised
+from aggregator.normalise.identity import digest
+from aggregator.normalise.urls import canonical
+from aggregator.store.tables import ENTRIES, STORY_BANDS
+
+E, B = ENTRIES.c, STORY_BANDS.c
+CHUNK = 500
+MAX_CANDIDATES = 8  # stories judged per article, those sharing the most keys first
+_URI_GUID = ("http://", "https://", "tag:", "urn:")
+MATCHING_LOCK = 0x61676772_6D617463  # pg_advisory_xact_lock key: "aggrmatc"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The story an article joins, and why (stored as entries.merged_by)."""
+
+    story_id: int
+    entry_id: int  # the copy it was matched with
+    rule: str  # link, guid or near-duplicate
+    verdict: Verdict | None = None
+
+    def explain(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule": self.rule, "entry": self.entry_id}
+        if self.verdict is not None:
+            out.update(self.verdict.explain())
+        return out
+
+
+def guid_hash(a: Article) -> str | None:
+    """A digest of a guid that names one thing everywhere (a URI), when it is the
+    article's identity in its document (not one shared by every item)."""
+    guid = (a.guid or "").strip()
+    if not a.key.startswith("g") or not guid.lower().startswith(_URI_GUID):
+        return None
+    if guid.lower().startswith(("http://", "https://")):
+        guid = canonical(guid)
+    return digest(guid)
+
+
+def link_hash(a: Article) -> str | None:
+    return digest(a.canonical_link) if a.canonical_link else None
+
+
+def match_stories(
+    conn: Connection,
+    source_id: str,
+    new: Sequence[Article],
+    prints: dict[str, Fingerprint],
+    settings: Dedupe,
+) -> dict[str, Match]:
+    """Article key → the story it copies, for the new articles that copy one."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MATCHING_LOCK})
+    found = _exact(conn, new)
+    rest = [a for a in new if a.key not in found and prints[a.key].keys]
+    if rest:
+        found.update(_near(conn, source_id, rest, prints, settings))
+    return found
+
+
+def _exact(conn: Connection, new: Sequence[Article]) -> dict[str, Match]:
+    wanted: dict[str, list[Article]] = {}
+    for a in new:
+        for h in {link_hash(a), guid_hash(a)} - {None}:
+            wanted.setdefault(str(h), []).append(a)
+    found: dict[str, Match] = {}
+    for part in _chunks(sorted(wanted)):
+        rows = conn.execute(
+            select(E.id, E.story_id, E.link_hash, E.guid_hash)
+            .where(or_(E.link_hash.in_(part), E.guid_hash.in_(part)))
+            .order_by(E.id)
+        )
+        for row in rows:
+            for h in {row.link_hash, row.guid_hash} - {None}:
+                for a in wanted.get(h, ()):
+                    same_link = link_hash(a) == row.link_hash
+                    rule = "link" if same_link else "guid"
+                    old = found.get(a.key)
+                    if old is None or (old.rule == "guid" and rule == "link"):
+                        found[a.key] = Match(row.story_id, row.id, rule)
+    return found
+
+
+def _near(
+    conn: Connection,
+    source_id: str,
+    articles: Sequence[Article],
+    prints: dict[str, Fingerprint],
+    settings: Dedupe,
+) -> dict[str, Match]:
+    window = settings.window
+    by_key: dict[int, list[Article]] = {}
+    for a in articles:
+        for k in prints[a.key].keys:
+            by_key.setdefault(k, []).append(a)
+    lo = min(a.published for a in articles) - window
+    hi = max(a.published for a in articles) + window
+    hits: dict[str, Counter[int]] = {a.key: Counter() for a in articles}
+    for part in _chunks(sorted(by_key)):
+        rows = conn.execute(
+            select(B.band_key, B.story_id, B.published).where(
+                B.band_key.in_(part), B.published >= lo, B.published <= hi
+            )
+        )
+        for row in rows:
+            for a in by_key[row.band_key]:
+                if abs(row.published - a.published) <= window:
+                    hits[a.key][row.story_id] += 1
+    wanted = {a.key: [s for s, _ in hits[a.key].most_common(MAX_CANDIDATES)] for a in articles}
+    copies = _copies(conn, {s for ids in wanted.values() for s in ids})
+    found: dict[str, Match] = {}
+    for a in articles:
+        mine = Copy(a.title, prints[a.key], a.published, a.precision)
+        best: Match | None = None
+        for story_id in wanted[a.key]:
+            stored = copies.get(story_id, [])
+            if not stored or any(r.source_id == source_id for r in stored):
+                continue
+            for r in stored:
+                verdict = judge(mine, r.copy, window, settings.threshold)
+                if verdict.same and (
+                    best is None or best.verdict is None or verdict.score > best.verdict.score
+                ):
+                    best = Match(story_id, r.id, "near-duplicate", verdict)
+        if best is not None:
+            found[a.key] = best
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    id: int
+    source_id: str
+    copy: Copy
+
+
+def _copies(conn: Connection, story_ids: Iterable[int]) -> dict[int, list[_Stored]]:
+    """The copies of candidate stories, normalised for the judge."""
+    out: dict[int, list[_Stored]] = {}
+    for part in _chunks(sorted(story_ids)):
+        rows = conn.execute(
+            select(E.id, E.story_id, E.source_id, E.title, E.text, E.published, E.precision).where(
+                E.story_id.in_(part)
+            )
+        )
+        for r in rows:
+            fp = normalised(r.title, r.text)
+            copy = Copy(r.title, fp, r.published, DatePrecision(r.precision))
+            out.setdefault(r.story_id, []).append(_Stored(r.id, r.source_id, copy))
+    return out
+
+
+def add_bands(
+    conn: Connection,
+    entries: Iterable[tuple[int, int, datetime, Fingerprint]],
+) -> None:
+    """Index copies' fingerprint keys: (entry id, story id, published, fingerprint)."""
+    rows = [
+        {"band_key": k, "published": published, "entry_id": entry_id, "story_id": story_id}
+        for entry_id, story_id, published, fp in entries
+        for k in fp.keys
+    ]
+    for part in _chunks(rows, CHUNK * 4):
+        conn.execute(insert(STORY_BANDS), list(part))
+
+
+def drop_bands(conn: Connection, old: Iterable[tuple[int, str, str, datetime]]) -> None:
+    """Remove the keys an edited copy had: (entry id, title, text, published) as stored."""
+    for entry_id, title, text, published in old:
+        keys = fingerprint(title, text).keys
+        if keys:
+            conn.execute(
+                delete(STORY_BANDS).where(
+                    B.band_key.in_(keys), B.published == published, B.entry_id == entry_id
+                )
+            )
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
