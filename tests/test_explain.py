@@ -116,6 +116,30 @@ async def test_a_near_duplicate_shows_its_score(app) -> None:
         {"entry": mine["entry"], "source": "mengyin-rb", "rule": "keyword:产品 in summary"}
     ]
     assert "mengyin" in got["regions"]
+    # Every format shows the story once, with the new copy among its appearances.
+    items = await feed_items(client, "/feeds/region/linyi.json")
+    (one,) = [i for i in items if "山楂文化节" in i["title"]]
+    assert [a["source"] for a in one["_aggregator"]["appearances"]] == [
+        "feixian-syn",
+        "linyi-daily",
+        "mengyin-rb",
+    ]
+    atom = (await (await client.get("/feeds/region/linyi.atom")).read()).decode()
+    assert atom.count("山楂文化节在薛庄镇开幕</title>") == 1
+    assert 'href="http://m.example.cn/77.html" rel="related"' in atom
+    rss = (await (await client.get("/feeds/region/linyi.rss")).read()).decode()
+    assert "http://m.example.cn/77.html" in rss  # the also-published footer
+    # … and the county feed of the new copy holds it too.
+    mengyin = await feed_items(client, "/feeds/region/mengyin.json")
+    assert any("山楂文化节" in i["title"] for i in mengyin)
+
+
+async def test_the_config_in_force_shows_channel_rules_and_dedupe(app) -> None:
+    _, client = app
+    got = await (await client.get("/api/config")).json()
+    assert got["dedupe"] == {"window_s": 7 * 86400.0, "threshold": 0.8}
+    politics = next(c for c in got["channels"] if c["id"] == "politics")
+    assert politics["match"] == ["title", "categories"] and politics["words"] == []
 
 
 @pytest.mark.parametrize(

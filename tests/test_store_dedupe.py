@@ -15,12 +15,14 @@ from aggregator.model import Dedupe, FeedQuery, FeedScope, RawEntry, RawFeed
 from aggregator.normalise import Context, normalise
 from aggregator.normalise.fingerprint import fingerprint
 from aggregator.normalise.identity import digest
-from aggregator.store import SourceUpdate, Store
+from aggregator.store import Store
 from aggregator.store.tables import ENTRIES, STORY_BANDS
-from tests.factories import NOW, article, poll_result, site_config
+from tests import test_store
+from tests.factories import NOW, article, site_config
+from tests.test_store import region, save
 
-GUID = "tag:news.example.org,2024:story/"
-LEASE = timedelta(minutes=2)
+store = test_store.store  # the same fixture: a store on each database, sources synced
+GUID = test_store.GUID
 BODY = (
     "11月19日，费县召开全县安全生产暨森林防火工作会议，总结今年以来全县安全生产工作，"
     "部署冬春季安全防范和森林防火重点任务。会议指出，今年以来全县安全生产形势总体平稳，"
@@ -35,26 +37,8 @@ OTHER = (
 TITLE = "费县召开安全生产暨森林防火工作会议"
 
 
-@pytest.fixture
-def store(db_url: str):
-    s = Store(db_url)
-    s.sync_sources(site_config().site, NOW - timedelta(minutes=5), random.Random(1))
-    yield s
-    s.close()
-
-
-def save(store: Store, source_id: str, articles):
-    store.set_flags(source_id, next_poll_at=NOW - timedelta(seconds=1))
-    (c,) = store.claim_due(NOW, 1, "p1", LEASE, only=[source_id], include_new=True)
-    return store.save_poll(c, poll_result(source_id), SourceUpdate(), articles, NOW)
-
-
 def items(store: Store, scope: FeedScope):
     return store.read_page(FeedQuery(scope, limit=100), GUID)[0]
-
-
-def region(rid: str) -> FeedScope:
-    return FeedScope("region", region=rid)
 
 
 def copy(source_id: str, n: int, title: str, text: str, minutes: float = 0, **kw):
@@ -280,6 +264,9 @@ def test_candidates_are_found_by_an_index_range_scan(sqlite_url: str) -> None:
         s.close()
 
 
+WAITING = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+
+
 @pytest.mark.pg
 def test_two_pollers_storing_copies_at_once_still_merge_them() -> None:
     """The second poller waits for the first one's copy instead of missing it."""
@@ -311,11 +298,7 @@ def test_two_pollers_storing_copies_at_once_still_merge_them() -> None:
             worker.start()
             for _ in range(600):  # until the second poller waits for the matching lock
                 with first.engine.connect() as probe:
-                    waiting = probe.scalar(
-                        text(
-                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                        )
-                    )
+                    waiting = probe.scalar(text(WAITING))
                 if waiting or done.wait(0.05):
                     break
             assert waiting and not done.is_set()

@@ -17,7 +17,7 @@ see why an article is in a channel (GET /api/articles/{id}).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -71,22 +71,26 @@ def _category_rule(channel: Channel, categories: Sequence[str], lowered: list[st
 
 
 def _keyword_rule(channel: Channel, texts: list[tuple[str, str]]) -> str:
-    for word in channel.keywords:
-        if not word:
-            continue
-        for where, text in texts:
-            if word in text:
-                return f"keyword:{word} in {where}"
-    return ""
+    return _first_hit("keyword", channel.keywords, texts, lambda word, text: True)
 
 
 def _word_rule(channel: Channel, texts: list[tuple[str, str]]) -> str:
-    for word in channel.words:
+    return _first_hit("word", channel.words, texts, lambda word, text: word in segment(text))
+
+
+def _first_hit(
+    kind: str,
+    words: Iterable[str],
+    texts: list[tuple[str, str]],
+    whole: Callable[[str, str], bool],
+) -> str:
+    """The rule of the first word found in a field (as a substring, then by `whole`)."""
+    for word in words:
         if not word:
             continue
         for where, text in texts:
-            if word in text and word in segment(text):
-                return f"word:{word} in {where}"
+            if word in text and whole(word, text):
+                return f"{kind}:{word} in {where}"
     return ""
 
 

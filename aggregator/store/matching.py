@@ -12,9 +12,9 @@ articles of the window, so the cost per article does not grow with the store.
 A story never takes a near-duplicate from a source that already has a copy in it: a
 source publishing two alike articles means two articles.
 
-Two copies stored at the same moment by two pollers would not see each other, so
-matching takes a lock held until the transaction ends: on PostgreSQL an advisory lock
-(pollers in other processes wait too), on SQLite the write lock every writer holds.
+Two copies stored at the same moment by two pollers would not see each other, so the
+caller (store.ingest) holds a lock until its transaction ends: on PostgreSQL an advisory
+lock (pollers in other processes wait too), on SQLite the write lock every writer holds.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, text
+from sqlalchemy import Connection, delete, insert, or_, select
 
 from aggregator.model import Article, DatePrecision, Dedupe
 from aggregator.normalise.dedupe import Copy, Verdict, judge
@@ -38,7 +38,6 @@ E, B = ENTRIES.c, STORY_BANDS.c
 CHUNK = 500
 MAX_CANDIDATES = 8  # stories judged per article, those sharing the most keys first
 _URI_GUID = ("http://", "https://", "tag:", "urn:")
-MATCHING_LOCK = 0x61676772_6D617463  # pg_advisory_xact_lock key: "aggrmatc"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +79,6 @@ def match_stories(
     settings: Dedupe,
 ) -> dict[str, Match]:
     """Article key → the story it copies, for the new articles that copy one."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MATCHING_LOCK})
     found = _exact(conn, new)
     rest = [a for a in new if a.key not in found and prints[a.key].keys]
     if rest:
@@ -197,8 +194,8 @@ def add_bands(
 
 def drop_bands(conn: Connection, old: Iterable[tuple[int, str, str, datetime]]) -> None:
     """Remove the keys an edited copy had: (entry id, title, text, published) as stored."""
-    for entry_id, title, text, published in old:
-        keys = fingerprint(title, text).keys
+    for entry_id, title, body, published in old:
+        keys = fingerprint(title, body).keys
         if keys:
             conn.execute(
                 delete(STORY_BANDS).where(

@@ -96,8 +96,21 @@ async def config(request: web.Request) -> web.Response:
             "hub": site.hub,
         },
         "channels": [
-            {"id": c.id, "title": c.title, "keywords": list(c.keywords)} for c in site.channels
+            {
+                "id": c.id,
+                "title": c.title,
+                "keywords": list(c.keywords),
+                "words": list(c.words),
+                "match": list(c.match),
+                "exclude": list(c.exclude),
+                "categories": list(c.categories),
+            }
+            for c in site.channels
         ],
+        "dedupe": {
+            "window_s": site.dedupe.window.total_seconds(),
+            "threshold": site.dedupe.threshold,
+        },
         "regions": [
             {"id": r.id, "title": r.title, "parent": r.parent, "sources": list(r.sources)}
             for r in site.regions.values()
