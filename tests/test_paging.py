@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from aggregator.model import FeedQuery, FeedScope
 from aggregator.publish import next_page_url, parse_query
 from aggregator.store import Store
-from aggregator.store.tables import ENTRIES, FEED_CHANGES, FEED_MEMBERS, STORIES
+from aggregator.store.tables import ENTRIES, FEED_CHANGES, FEED_MEMBERS, STORIES, STORY_BANDS
 from aggregator.web.app import make_app
 from tests.factories import NOW, article, site_config, store_articles, web_runtime
 
@@ -38,7 +38,8 @@ def store(db_url):
 
 def _empty(store: Store) -> None:
     with store.engine.connect() as conn, conn.begin():
-        for table in (FEED_MEMBERS, FEED_CHANGES, ENTRIES, STORIES):  # entry_search follows
+        # entry_search follows entries
+        for table in (FEED_MEMBERS, FEED_CHANGES, ENTRIES, STORIES, STORY_BANDS):
             conn.execute(delete(table))
 
 

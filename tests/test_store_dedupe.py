@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select, text
 
-from aggregator.model import Dedupe, FeedQuery, FeedScope, RawEntry, RawFeed
+from aggregator.model import Dedupe, FeedQuery, FeedScope, FullText, RawEntry, RawFeed
 from aggregator.normalise import Context, normalise
 from aggregator.normalise.fingerprint import fingerprint
 from aggregator.normalise.identity import digest
@@ -227,6 +227,22 @@ def test_an_edited_copy_is_found_by_its_new_text(store: Store) -> None:
     assert keys == set(fingerprint(TITLE, BODY).keys)  # the old keys went, the new came
     save(store, "linyi-daily", [copy("linyi-daily", 1, "【图】" + TITLE, BODY, minutes=90)])
     assert store.counts()["stories"] == 1
+
+
+def test_a_fetched_article_page_is_indexed_for_later_copies(store: Store) -> None:
+    listed = copy("feixian-syn", 1, TITLE, "")  # a list page gives the title alone
+    save(store, "feixian-syn", [listed])
+    page = FullText(url=listed.link, fetched_at=NOW, ok=True, body=f"<p>{BODY}</p>", text=BODY)
+    enriched = replace(listed, content=f"<p>{BODY}</p>", text=BODY, content_hash="page")
+    store.save_pages("feixian-syn", {listed.key: page}, [enriched], NOW)
+    with store.engine.connect() as conn:
+        keys = set(conn.scalars(select(STORY_BANDS.c.band_key)))
+    assert keys == set(fingerprint(TITLE, BODY).keys)
+    # A copy under another title is found by the page's body.
+    retitled = copy("linyi-daily", 1, "县里部署冬春季安全防范工作", BODY, minutes=120)
+    save(store, "linyi-daily", [retitled])
+    assert store.counts()["stories"] == 1
+    assert merged_by(store, "linyi-daily")["body_similarity"] == 1.0
 
 
 def test_the_publisher_a_来源_line_names_comes_first(store: Store) -> None:

@@ -17,7 +17,13 @@ from aggregator.model import Article, DatePrecision, Dedupe
 from aggregator.normalise.fingerprint import fingerprint
 from aggregator.normalise.identity import title_key
 from aggregator.store import search
-from aggregator.store.matching import add_bands, drop_bands, guid_hash, link_hash, match_stories
+from aggregator.store.matching import (
+    add_bands,
+    guid_hash,
+    link_hash,
+    match_stories,
+    refresh_bands,
+)
 from aggregator.store.membership import feed_keys
 from aggregator.store.tables import ENTRIES, FEED_CHANGES, FEED_MEMBERS, STORIES
 
@@ -110,10 +116,6 @@ def ingest(
         stats.new = len(new)
 
     if edited:
-        old = conn.execute(
-            select(E.id, E.title, E.text, E.published).where(E.id.in_([r.id for r, _ in edited]))
-        )
-        drop_bands(conn, [(r.id, r.title, r.text, r.published) for r in old])
         params = []
         for row, a in edited:
             values = _entry_values(a, row.story_id, now, None)
@@ -124,15 +126,10 @@ def ingest(
             params.append(values)
             affected.add(row.story_id)
             indexed.append((row.id, a))
+        changed = [(a, v["published"]) for (_, a), v in zip(edited, params, strict=True)]
+        refresh_bands(conn, source_id, changed)  # before the update: it reads the old text
         stmt = update(ENTRIES).where(E.id == bindparam("_id"))
         conn.execute(stmt, params)
-        add_bands(
-            conn,
-            [
-                (row.id, row.story_id, v["published"], fingerprint(a.title, a.text))
-                for (row, a), v in zip(edited, params, strict=True)
-            ],
-        )
         stats.updated = len(edited)
 
     search.index_entries(conn, ((eid, a.title, a.text) for eid, a in indexed))

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aggregator.model import Article, DatePrecision, Dedupe
 from aggregator.normalise.dedupe import Copy, Verdict, judge
@@ -188,20 +190,42 @@ def add_bands(
         for entry_id, story_id, published, fp in entries
         for k in fp.keys
     ]
+    # A key row of an entry id SQLite reuses after rows were deleted by hand must not
+    # stop a poll from being stored.
+    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(STORY_BANDS)
     for part in _chunks(rows, CHUNK * 4):
-        conn.execute(insert(STORY_BANDS), list(part))
+        conn.execute(ins.on_conflict_do_nothing(), list(part))
 
 
-def drop_bands(conn: Connection, old: Iterable[tuple[int, str, str, datetime]]) -> None:
-    """Remove the keys an edited copy had: (entry id, title, text, published) as stored."""
-    for entry_id, title, body, published in old:
-        keys = fingerprint(title, body).keys
-        if keys:
-            conn.execute(
-                delete(STORY_BANDS).where(
-                    B.band_key.in_(keys), B.published == published, B.entry_id == entry_id
-                )
+def refresh_bands(
+    conn: Connection, source_id: str, changed: Sequence[tuple[Article, datetime]]
+) -> None:
+    """Re-index copies whose title or text is about to change (an edit, a fetched article
+    page): (article, publish time it will have). Call it before the entries are updated:
+    the keys of what is stored now are removed, those of the articles added."""
+    by_key = {a.key: (a, published) for a, published in changed}
+    for part in _chunks(sorted(by_key)):
+        rows = conn.execute(
+            select(E.id, E.key, E.story_id, E.title, E.text, E.published).where(
+                E.source_id == source_id, E.key.in_(part)
             )
+        ).all()
+        for r in rows:
+            old = fingerprint(r.title, r.text).keys
+            if old:
+                conn.execute(
+                    delete(STORY_BANDS).where(
+                        B.band_key.in_(old), B.published == r.published, B.entry_id == r.id
+                    )
+                )
+        add_bands(
+            conn,
+            [
+                (r.id, r.story_id, by_key[r.key][1], fingerprint(a.title, a.text))
+                for r in rows
+                if (a := by_key[r.key][0])
+            ],
+        )
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, s
 
 from aggregator.model import Article, DatePrecision, FullText
 from aggregator.store.ingest import IngestStats, chunks, refresh_stories
+from aggregator.store.matching import refresh_bands
 from aggregator.store.tables import ARTICLE_PAGES, ENTRIES, SOURCES
 
 P, E = ARTICLE_PAGES.c, ENTRIES.c
@@ -109,6 +110,8 @@ def save_pages(
         conn.execute(insert(ARTICLE_PAGES), [_values(source_id, k, p) for k, p in pages.items()])
     stats = IngestStats()
     if enriched:
+        # The page's body is what later copies will be compared with: index it.
+        refresh_bands(conn, source_id, [(a, a.published) for a in enriched])
         conn.execute(
             update(ENTRIES).where(E.source_id == source_id, E.key == bindparam("_key")),
             [_enrichment(a, now) for a in enriched],

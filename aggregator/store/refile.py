@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from aggregator.model import Site
 from aggregator.normalise.channels import classify
+from aggregator.normalise.text import plain
 from aggregator.store.ingest import refresh_stories
 from aggregator.store.tables import ENTRIES, SOURCES
 
@@ -91,7 +92,16 @@ def reclassify_batch(
     those channels still exist.
     """
     rows = conn.execute(
-        select(E.id, E.source_id, E.story_id, E.title, E.categories, E.channels, E.channel_rules)
+        select(
+            E.id,
+            E.source_id,
+            E.story_id,
+            E.title,
+            E.summary,
+            E.categories,
+            E.channels,
+            E.channel_rules,
+        )
         .where(E.id > after)
         .order_by(E.id)
         .limit(limit)
@@ -110,7 +120,8 @@ def reclassify_batch(
                 c for c, why in (row.channel_rules or {}).items() if why == "source" and c in known
             )
         )
-        rules = classify(row.title, tuple(row.categories or ()), own, site.channels)
+        summary = plain(row.summary)
+        rules = classify(row.title, tuple(row.categories or ()), own, site.channels, summary)
         if list(rules) != list(row.channels or ()) or rules != (row.channel_rules or {}):
             changes.append({"_id": row.id, "channels": list(rules), "channel_rules": rules})
             stories.add(row.story_id)
