@@ -228,11 +228,25 @@ def cmd_opml_import(path: str, opml_file: str, region: str, *, dry_run: bool) ->
 
 
 def cmd_db_upgrade(settings: Settings) -> int:
-    from aggregator.store.engine import create_schema, make_engine, schema_version
+    """Migrate the database to this code's schema (creating it when empty)."""
+    from aggregator.errors import StoreError
+    from aggregator.store import migrate
+    from aggregator.store.engine import make_engine
 
     engine = make_engine(settings.db)
-    create_schema(engine)
-    print(f"schema at version {schema_version(engine)}")
+    try:
+        with engine.connect() as conn:
+            before = migrate.inspect_schema(conn)
+        after = migrate.upgrade(engine)
+    except StoreError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    if before.revision == after.revision:
+        print(f"schema already at revision {after.revision}")
+    else:
+        print(f"schema upgraded from revision {before.revision or '(empty)'} to {after.revision}")
     return 0
 
 

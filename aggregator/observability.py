@@ -31,6 +31,7 @@ POLL_SECONDS = Histogram(
 )
 BYTES = Counter("aggregator_fetched_bytes_total", "Bytes fetched from sources")
 ENTRIES = Counter("aggregator_entries_ingested_total", "Entries stored", ["kind"])
+RETENTION = Counter("aggregator_retention_deleted_total", "Rows retention deleted", ["kind"])
 SCHEDULER_LAG = Gauge("aggregator_scheduler_lag_seconds", "How late the last claimed poll started")
 
 

@@ -162,20 +162,6 @@ def test_an_edit_is_reindexed_and_a_deleted_entry_leaves_the_index(store) -> Non
         assert conn.execute(search.matching_entries(conn.dialect.name, apples)).all() == []
 
 
-def test_a_database_made_before_the_index_gets_it_filled(db_url) -> None:
-    store = Store(db_url)
-    store.sync_sources(site_config().site, NOW - timedelta(minutes=5), random.Random(1))
-    store_articles(store, "feixian-news", [article(n=1, title="费县山楂节开幕")])
-    with store.engine.connect() as conn, conn.begin():
-        conn.exec_driver_sql("DROP TABLE entry_search")
-    store.close()
-    store = Store(db_url)  # startup creates the missing index from the stored entries
-    try:
-        assert titles(store, "山楂") == ["费县山楂节开幕"]
-    finally:
-        store.close()
-
-
 # ---------------------------------------------------------------- from an index, not a scan
 
 

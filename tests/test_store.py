@@ -12,7 +12,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from aggregator.errors import StoreError
 from aggregator.model import (
     Article,
     Cursor,
@@ -275,16 +274,6 @@ def test_removed_sources_stay_with_their_articles(store: Store) -> None:
     row = next(r for r in store.health() if r.id == "feixian-news")
     assert row.active is False
     assert store.claim_due(NOW + timedelta(days=1), 100, "p", LEASE, only=["feixian-news"]) == []
-
-
-def test_schema_older_than_the_code_is_refused(db_url: str) -> None:
-    Store(db_url).close()
-    s = Store(db_url, create=False)
-    with s.engine.begin() as conn:
-        conn.execute(text("UPDATE meta SET value = '0' WHERE key = 'schema_version'"))
-    s.close()
-    with pytest.raises(StoreError, match="aggregator db upgrade"):
-        Store(db_url, create=False)
 
 
 def test_feed_read_is_an_index_range_scan(sqlite_url: str) -> None:

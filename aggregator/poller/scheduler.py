@@ -25,11 +25,13 @@ from aggregator.normalise import Context
 from aggregator.poller.hosts import HostGate
 from aggregator.poller.pipeline import Deps, poll_source
 from aggregator.poller.pool import ParsePool
+from aggregator.poller.retention import RETENTION_EVERY, RetentionReport, run_retention
 from aggregator.store import Claim, IngestStats, LeaseLost, SourceUpdate, Store
 
 log = logging.getLogger("aggregator.poll")
 
 Listener = Callable[[PollResult, IngestStats], None]
+REFILL_DELAY = 0.05  # after a poll ends, claim again this soon (gathers several endings)
 
 
 def utcnow() -> datetime:
@@ -50,11 +52,13 @@ class Poller:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         owner: str | None = None,
+        lease: timedelta | None = None,
     ) -> None:
         self.store = store
         self.site = site
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.concurrency = concurrency
+        self.lease = lease  # None: long enough for the slowest source (see _lease)
         self.deps = Deps(
             store=store,
             sessions=sessions,
@@ -65,6 +69,9 @@ class Poller:
             rng=rng or random.Random(),
         )
         self._running: set[asyncio.Task[None]] = set()
+        self._claiming = asyncio.Lock()
+        self._refill: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()  # refills, referenced till done
         self._listeners: list[Listener] = []
         self._scheduler: AsyncIOScheduler | None = None
 
@@ -79,7 +86,9 @@ class Poller:
 
     # ------------------------------------------------------------ scheduling
 
-    def start(self, tick_seconds: float = 1.0) -> None:
+    def start(
+        self, tick_seconds: float = 1.0, retention_every: timedelta = RETENTION_EVERY
+    ) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.add_job(
             self.tick,
@@ -91,12 +100,33 @@ class Poller:
             id="poll-tick",
             next_run_time=datetime.now(UTC),
         )
+        self._scheduler.add_job(
+            self.purge,
+            "interval",
+            seconds=retention_every.total_seconds(),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            id="retention",
+            next_run_time=datetime.now(UTC) + min(retention_every, timedelta(minutes=1)),
+        )
         self._scheduler.start()
+
+    async def purge(self) -> RetentionReport | None:
+        """Delete articles past their source's keep_days (see poller.retention)."""
+        try:
+            return await run_retention(self.store, self.site, self.deps.clock())
+        except Exception:
+            log.exception("retention: the pass failed; the next one tries again")
+            return None
 
     async def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        for task in list(self._background):
+            task.cancel()
+        self._refill = None
         for task in list(self._running):
             task.cancel()
         if self._running:
@@ -104,26 +134,46 @@ class Poller:
 
     async def tick(self) -> int:
         """Claim what is due and start polling it; returns how many polls started."""
-        free = self.concurrency - len(self._running)
-        if free <= 0:
-            return 0
-        try:
-            claims = await self.store.call(
-                self.store.claim_due, self.deps.clock(), free, self.owner, self._lease()
-            )
-        except Exception:
-            log.exception("poll: could not claim due sources")
-            return 0
-        for claim in claims:
-            task = asyncio.create_task(self._poll(claim))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+        async with self._claiming:  # the scheduled tick and a refill never overlap
+            free = self.concurrency - len(self._running)
+            if free <= 0:
+                return 0
+            try:
+                claims = await self.store.call(
+                    self.store.claim_due, self.deps.clock(), free, self.owner, self._lease()
+                )
+            except Exception:
+                log.exception("poll: could not claim due sources")
+                return 0
+            for claim in claims:
+                task = asyncio.create_task(self._poll(claim))
+                self._running.add(task)
+                task.add_done_callback(self._finished)
         lags = [(self.deps.clock() - c.due_at).total_seconds() for c in claims if c.due_at]
         if lags:
             obs.SCHEDULER_LAG.set(max(0.0, max(lags)))
         return len(claims)
 
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        """A slot is free: claim again soon rather than at the next tick (a host at its
+        per_host limit may have just got a request back)."""
+        self._running.discard(task)
+        if self._scheduler is None or self._refill is not None:
+            return
+        loop = asyncio.get_running_loop()
+
+        async def refill() -> None:
+            await asyncio.sleep(REFILL_DELAY)
+            self._refill = None
+            await self.tick()
+
+        self._refill = task = loop.create_task(refill())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _lease(self) -> timedelta:
+        if self.lease is not None:
+            return self.lease
         longest = max(
             (s.timeout for s in self.site.sources.values()), default=timedelta(seconds=20)
         )
@@ -134,6 +184,10 @@ class Poller:
         if source is None:  # removed from feeds.yaml since the claim
             await self.store.call(self.store.release, claim)
             return
+        if claim.start_at is not None:  # the host's turn, booked by the claim (host_gap)
+            wait = (claim.start_at - self.deps.clock()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
         try:
             result, stats = await poll_source(claim, source, self.deps)
         except LeaseLost as exc:

@@ -19,15 +19,14 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
-from aggregator.errors import StoreError
 from aggregator.model import Article, Cursor, FeedItem, FeedQuery, FullText, PollResult, Site
-from aggregator.store import feeds, pages, paging, refile, sources
-from aggregator.store.engine import create_schema, make_engine, schema_version
+from aggregator.store import feeds, migrate, pages, paging, refile, retention, sources
+from aggregator.store.engine import make_engine
 from aggregator.store.explain import StoryRecord, read_story
 from aggregator.store.ingest import IngestStats, ingest
 from aggregator.store.refile import Refiled
 from aggregator.store.sources import Claim, LeaseLost, SourceUpdate
-from aggregator.store.tables import ENTRIES, FEED_CHANGES, SCHEMA_VERSION, SOURCES, STORIES
+from aggregator.store.tables import ENTRIES, FEED_CHANGES, SOURCES, STORIES
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,21 +38,15 @@ class Store:
     """One database (SQLite file or PostgreSQL) shared by pollers and servers."""
 
     def __init__(self, url: str, *, create: bool = True) -> None:
+        """Open a database; an empty one gets the schema when `create`, an older or
+        newer schema is refused (StoreError says what to run)."""
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
         try:
-            if create:
-                create_schema(self.engine)
-            found = schema_version(self.engine)
+            migrate.ensure(self.engine, create=create)
         except Exception:
             self.engine.dispose()
             raise
-        if found is None or found < SCHEMA_VERSION:
-            self.engine.dispose()
-            raise StoreError(
-                f"store: database schema is version {found}, this code needs {SCHEMA_VERSION}: "
-                "run `aggregator db upgrade`"
-            )
         threads = 1 if self.dialect == "sqlite" else 4
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="store")
         self._regions: dict[str, tuple[str, ...]] = {}
@@ -264,6 +257,30 @@ class Store:
         """One source's row (as in `health`), or None when the id is unknown."""
         with self.engine.connect() as conn:
             return conn.execute(select(SOURCES).where(SOURCES.c.id == source_id)).first()
+
+    # ---------------------------------------------------------------- retention
+
+    def source_ids(self) -> list[str]:
+        """Every source with a row, configured or not (their articles age too)."""
+        return list(self._stored_regions())
+
+    def purge_batch(self, source_id: str, cutoff: datetime, now: datetime) -> int:
+        """One short transaction of retention (store.retention.purge_batch)."""
+        with self._write() as conn, conn.begin():
+            deleted, _changed = retention.purge_batch(conn, source_id, cutoff, now, self.regions_of)
+            return deleted
+
+    def expire_tombstones(self, now: datetime) -> int:
+        with self._write() as conn, conn.begin():
+            return retention.expire_tombstones(conn, now)
+
+    def trim_changes(self, now: datetime) -> int:
+        with self._write() as conn, conn.begin():
+            return retention.trim_changes(conn, now)
+
+    def retention_turn(self) -> Any:
+        """A context manager: True when this process may run a retention pass now."""
+        return retention.one_at_a_time(self.engine)
 
     # ---------------------------------------------------------------- reading
 

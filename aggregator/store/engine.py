@@ -1,17 +1,15 @@
-"""Engines for SQLite (the embedded default) and PostgreSQL (scale-out), and the schema."""
+"""Engines for SQLite (the embedded default) and PostgreSQL (scale-out)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from aggregator.errors import StoreError
-from aggregator.store import search
-from aggregator.store.tables import META, SCHEMA_VERSION, Base, MetaRow
 
 
 def normalise_url(url: str) -> str:
@@ -62,19 +60,7 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables and record the schema version (idempotent)."""
-    with engine.connect().execution_options(write=True) as conn, conn.begin():
-        Base.metadata.create_all(conn)
-        search.create_index(conn)
-        found = conn.scalar(select(MetaRow.value).where(MetaRow.key == "schema_version"))
-        if found is None:
-            conn.execute(META.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+    """Create or migrate the schema to this code's revision (idempotent; see store.migrate)."""
+    from aggregator.store import migrate
 
-
-def schema_version(engine: Engine) -> int | None:
-    """The version recorded in the database, or None when it has no schema yet."""
-    if not inspect(engine).has_table(MetaRow.__tablename__):
-        return None
-    with engine.connect() as conn:
-        found = conn.scalar(select(MetaRow.value).where(MetaRow.key == "schema_version"))
-    return int(found) if found is not None else None
+    migrate.upgrade(engine)

@@ -17,18 +17,20 @@ from aggregator.model import Article, DatePrecision, Dedupe
 from aggregator.normalise.fingerprint import fingerprint
 from aggregator.normalise.identity import title_key
 from aggregator.store import search
+from aggregator.store.locks import lock_match_keys
 from aggregator.store.matching import (
     add_bands,
     guid_hash,
     link_hash,
+    match_keys,
     match_stories,
     refresh_bands,
 )
 from aggregator.store.membership import feed_keys
+from aggregator.store.retention import tombstoned
 from aggregator.store.tables import ENTRIES, FEED_CHANGES, FEED_MEMBERS, STORIES
 
 CHUNK = 500
-INGEST_LOCK = 0x61676772  # PostgreSQL advisory lock key held while a source's articles are stored
 
 MEMBERS, CHANGES = FEED_MEMBERS, FEED_CHANGES
 E, S, M = ENTRIES.c, STORIES.c, MEMBERS.c
@@ -62,10 +64,6 @@ def ingest(
     A new article joins the story it is a copy of (store.matching), else starts one.
     """
     stats = IngestStats()
-    if conn.dialect.name == "postgresql":
-        # Matching a copy to its story must see every other source's committed copies: one
-        # ingest at a time (SQLite has one writer anyway). Released at commit.
-        conn.execute(select(func.pg_advisory_xact_lock(INGEST_LOCK)))
     by_key = {a.key: a for a in articles}
     existing: dict[str, Any] = {}
     for part in chunks(list(by_key)):
@@ -77,6 +75,9 @@ def ingest(
             existing[row.key] = row
 
     new = [a for k, a in by_key.items() if k not in existing]
+    if new:  # entries retention deleted stay deleted (store.retention)
+        gone = tombstoned(conn, source_id, [a.key for a in new])
+        new = [a for a in new if a.key not in gone]
     edited = [
         (existing[k], a)
         for k, a in by_key.items()
@@ -88,6 +89,7 @@ def ingest(
 
     if new:
         prints = {a.key: fingerprint(a.title, a.text) for a in new}
+        lock_match_keys(conn, (k for a in new for k in match_keys(a, prints[a.key])))
         matches = match_stories(conn, source_id, new, prints, dedupe or Dedupe())
         story_of = {key: m.story_id for key, m in matches.items()}
         unmatched = [a for a in new if a.key not in story_of]

@@ -13,8 +13,10 @@ A story never takes a near-duplicate from a source that already has a copy in it
 source publishing two alike articles means two articles.
 
 Two copies stored at the same moment by two pollers would not see each other, so the
-caller (store.ingest) holds a lock until its transaction ends: on PostgreSQL an advisory
-lock (pollers in other processes wait too), on SQLite the write lock every writer holds.
+caller (store.ingest) first locks every key it will look up (`match_keys`) until its
+transaction ends: on PostgreSQL an advisory lock per key (store.locks), so pollers in
+other processes storing a copy with any key in common wait, and unrelated ingests do
+not; on SQLite the write lock every writer holds.
 """
 
 from __future__ import annotations
@@ -71,6 +73,15 @@ def guid_hash(a: Article) -> str | None:
 
 def link_hash(a: Article) -> str | None:
     return digest(a.canonical_link) if a.canonical_link else None
+
+
+def match_keys(a: Article, fp: Fingerprint) -> list[str]:
+    """Every key `match_stories` looks this article up by (links, guids, fingerprint
+    keys): two ingests sharing none cannot match each other's copies. Add a key here for
+    every new way of matching."""
+    keys = [f"h:{h}" for h in (link_hash(a), guid_hash(a)) if h]
+    keys += [f"b:{k}" for k in fp.keys]
+    return keys
 
 
 def match_stories(
@@ -195,6 +206,19 @@ def add_bands(
     ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(STORY_BANDS)
     for part in _chunks(rows, CHUNK * 4):
         conn.execute(ins.on_conflict_do_nothing(), list(part))
+
+
+def drop_bands(conn: Connection, stored: Iterable[tuple[int, str, str, datetime]]) -> None:
+    """Remove the fingerprint keys of copies about to be deleted: (entry id, title, text,
+    published), as stored. Found through the primary key, as `refresh_bands` does."""
+    for entry_id, title, text, published in stored:
+        keys = fingerprint(title, text).keys
+        if keys:
+            conn.execute(
+                delete(STORY_BANDS).where(
+                    B.band_key.in_(keys), B.published == published, B.entry_id == entry_id
+                )
+            )
 
 
 def refresh_bands(

@@ -27,11 +27,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, cast, column, literal_column, select, table, text
+from sqlalchemy import Connection, bindparam, cast, column, literal_column, select, table
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from aggregator.store.tables import ENTRIES, ENTRY_SEARCH, SEARCH_METADATA, TABLE_ENTRY_SEARCH
+from aggregator.store.tables import ENTRIES, ENTRY_SEARCH, TABLE_ENTRY_SEARCH
 
 # PostgreSQL keeps positions up to 16383 and 256 per lexeme; the same cap on both
 # databases keeps their answers alike. News articles are far shorter than this.
@@ -170,42 +170,6 @@ def _lexeme(token: str) -> str:
 
 
 # ---------------------------------------------------------------- the index
-
-
-def create_index(conn: Connection) -> None:
-    """Create the search index if missing, and fill it from the stored entries (idempotent)."""
-    if conn.dialect.name == "sqlite":
-        exists = conn.scalar(
-            text("SELECT 1 FROM sqlite_master WHERE name = :n"), {"n": TABLE_ENTRY_SEARCH}
-        )
-        if exists:
-            return
-        conn.exec_driver_sql(
-            f"CREATE VIRTUAL TABLE {TABLE_ENTRY_SEARCH} USING fts5("
-            "terms, tokenize = 'ascii', detail = 'full', columnsize = 0)"
-        )
-        # Whoever deletes entries (retention, an admin), the index follows.
-        conn.exec_driver_sql(
-            f"CREATE TRIGGER IF NOT EXISTS {TABLE_ENTRY_SEARCH}_delete AFTER DELETE ON entries "
-            f"BEGIN DELETE FROM {TABLE_ENTRY_SEARCH} WHERE rowid = old.id; END"
-        )
-    else:
-        if conn.dialect.has_table(conn, TABLE_ENTRY_SEARCH):
-            return
-        SEARCH_METADATA.create_all(conn)  # entry_id references entries ON DELETE CASCADE
-    _backfill(conn)
-
-
-def _backfill(conn: Connection) -> None:
-    last = 0
-    while True:
-        rows = conn.execute(
-            select(E.id, E.title, E.text).where(E.id > last).order_by(E.id).limit(BATCH)
-        ).all()
-        if not rows:
-            return
-        index_entries(conn, [(r.id, r.title, r.text) for r in rows])
-        last = rows[-1].id
 
 
 def index_entries(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> None:

@@ -3,6 +3,10 @@
 A poller claims due sources by writing a lease (owner, expiry, a fencing token that
 grows with every claim) and commits before any HTTP request, so no row lock is held
 during a fetch; its later write is refused when the token no longer matches.
+
+Politeness is a database fact too: a source's live lease is a request in flight to its
+host, so a claim takes a source only while its host has fewer than `per_host` of them,
+and books the host's next start `host_gap` later in `hosts`, whichever poller claims.
 """
 
 from __future__ import annotations
@@ -10,19 +14,24 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, and_, case, or_, select, update
+from sqlalchemy import Connection, and_, case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aggregator.errors import StoreError
 from aggregator.model import PollResult, Site
-from aggregator.store.tables import SOURCES
+from aggregator.store.tables import HOSTS, SOURCES
 
-C = SOURCES.c
+C, H = SOURCES.c, HOSTS.c
 START_SPREAD = timedelta(
     seconds=30
 )  # new sources start within this (or interval/10), not all at once
+CLAIM_LOCK = 0x61676331  # PostgreSQL advisory lock: one claim at a time (milliseconds each)
+HOST_HORIZON_S = 1.0  # a claim books a host's next start at most this far ahead
 
 
 class LeaseLost(StoreError):
@@ -48,6 +57,7 @@ class Claim:
     due_at: datetime | None = None
     hint_reason: str | None = None
     seen_counts: tuple[int, ...] = ()  # entries found by recent polls (html layout drift)
+    start_at: datetime | None = None  # the host's booked start: not before (host_gap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +76,25 @@ class SourceUpdate:
     seen_counts: tuple[int, ...] | None = None
 
 
+def host_of(url: str) -> str:
+    """The host politeness is counted on: the URL's host name, lower case."""
+    try:
+        return (urlsplit(url).hostname or "")[:255]
+    except ValueError:
+        return ""
+
+
 def sync_sources(conn: Connection, site: Site, now: datetime, rng: random.Random) -> list[str]:
     """Make the rows match feeds.yaml: add new sources (spread out), update, deactivate removed.
 
     Returns the sources whose stored region changed (their stories need re-filing).
     """
-    rows = {r.id: r for r in conn.execute(select(C.id, C.url, C.active, C.region))}
+    rows = {r.id: r for r in conn.execute(select(C.id, C.url, C.active, C.region, C.effective_url))}
     moved = [s.id for s in site.sources.values() if s.id in rows and rows[s.id].region != s.region]
     for src in site.sources.values():
         spread = min(START_SPREAD, src.interval / 10).total_seconds()
+        row = rows.get(src.id)
+        redirected = row.effective_url if row is not None and row.url == src.url else None
         values = {
             "url": src.url,
             "region": src.region,
@@ -82,8 +102,10 @@ def sync_sources(conn: Connection, site: Site, now: datetime, rng: random.Random
             "kind": src.type,
             "interval_s": src.interval.total_seconds(),
             "active": True,
+            "host": host_of(redirected or src.url),
+            "per_host": max(src.per_host, 1),
+            "host_gap_s": src.host_gap.total_seconds(),
         }
-        row = rows.get(src.id)
         if row is None:
             conn.execute(
                 SOURCES.insert().values(
@@ -127,30 +149,28 @@ def claim_due(
     only: Sequence[str] = (),
     include_new: bool = False,
 ) -> list[Claim]:
-    """Lease up to `limit` due sources atomically (SKIP LOCKED on PostgreSQL).
+    """Lease up to `limit` due sources atomically, within each host's limits.
 
+    On PostgreSQL one statement does it: `WITH due AS MATERIALIZED (SELECT id … LIMIT n
+    FOR UPDATE SKIP LOCKED) UPDATE sources … FROM due WHERE sources.id = due.id`, so
+    no more than `n` rows are ever taken; claims run one at a time (an advisory lock
+    held for the few milliseconds of the claim), so two pollers never both count a
+    host as free. On SQLite the caller's BEGIN IMMEDIATE makes this one writer.
     `include_new` also takes sources never polled yet, whatever their start time
     (`poll --once` on a new database polls everything).
     """
     if limit <= 0:
         return []
-    due = and_(
-        C.active.is_(True),
-        C.paused.is_(False),
-        C.gone.is_(False),
-        or_(C.next_poll_at <= now, C.last_attempt_at.is_(None))
-        if include_new
-        else C.next_poll_at <= now,
-        or_(C.lease_expires.is_(None), C.lease_expires < now),
-    )
-    if only:
-        due = and_(due, C.id.in_(list(only)))
-    pick = select(C.id).where(due).order_by(C.next_poll_at, C.id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        picked = pick.with_for_update(skip_locked=True).cte("due")
-        where = C.id == picked.c.id
-        stmt = SOURCES.update().where(where)
-    else:  # SQLite: the caller's BEGIN IMMEDIATE makes this one writer at a time
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        conn.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+    now_s = now.timestamp()
+    pick = select(C.id).where(C.id.in_(_within_host_limits(now, now_s, only, include_new)))
+    pick = pick.order_by(C.next_poll_at, C.id).limit(limit)
+    if postgres:
+        due = pick.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        stmt = SOURCES.update().where(C.id == due.c.id)
+    else:
         ids = list(conn.execute(pick).scalars())
         if not ids:
             return []
@@ -174,8 +194,11 @@ def claim_due(
             C.hint_reason,
             C.next_poll_at,
             C.seen_counts,
+            C.host,
+            C.host_gap_s,
         )
     ).all()
+    starts = _book_hosts(conn, [(r.host, r.host_gap_s) for r in rows if r.host_gap_s > 0], now_s)
     claims = [
         Claim(
             source_id=r.id,
@@ -193,11 +216,97 @@ def claim_due(
             hint_reason=r.hint_reason,
             due_at=r.next_poll_at,
             seen_counts=tuple(r.seen_counts or ()),
+            start_at=starts.get(r.host) if r.host_gap_s > 0 else None,
         )
         for r in rows
     ]
     claims.sort(key=lambda c: c.source_id)
     return claims
+
+
+def _due(now: datetime, only: Sequence[str], include_new: bool) -> Any:
+    due = and_(
+        C.active.is_(True),
+        C.paused.is_(False),
+        C.gone.is_(False),
+        or_(C.next_poll_at <= now, C.last_attempt_at.is_(None))
+        if include_new
+        else C.next_poll_at <= now,
+        or_(C.lease_expires.is_(None), C.lease_expires < now),
+    )
+    if only:
+        due = and_(due, C.id.in_(list(only)))
+    return due
+
+
+def _within_host_limits(now: datetime, now_s: float, only: Sequence[str], include_new: bool) -> Any:
+    """Ids of due sources whose host can take one more request now.
+
+    A host's live leases are its requests in flight: the k-th due source of a host is
+    allowed while k + in flight <= per_host. With a host_gap, one per host per claim,
+    and only when the host's next start is booked no further than HOST_HORIZON_S ahead.
+    """
+    busy = (
+        select(C.host, func.count().label("n"))
+        .where(C.lease_expires >= now)
+        .group_by(C.host)
+        .subquery("busy")
+    )
+    ranked = (
+        select(
+            C.id,
+            C.host,
+            C.per_host,
+            C.host_gap_s,
+            func.row_number()
+            .over(partition_by=C.host, order_by=(C.next_poll_at, C.id))
+            .label("rn"),
+        )
+        .where(_due(now, only, include_new))
+        .subquery("ranked")
+    )
+    R, B = ranked.c, busy.c
+    return (
+        select(R.id)
+        .select_from(ranked.outerjoin(busy, B.host == R.host).outerjoin(HOSTS, H.host == R.host))
+        .where(
+            R.rn + func.coalesce(B.n, 0) <= R.per_host,
+            or_(
+                R.host_gap_s <= 0,
+                and_(
+                    R.rn == 1,
+                    or_(H.next_start_s.is_(None), H.next_start_s <= now_s + HOST_HORIZON_S),
+                ),
+            ),
+        )
+    )
+
+
+def _book_hosts(
+    conn: Connection, picked: Sequence[tuple[str, float]], now_s: float
+) -> dict[str, datetime]:
+    """Book each host's next start `host_gap` after this one; returns when each may start."""
+    if not picked:
+        return {}
+    gaps = dict(picked)
+    booked = {
+        r.host: r.next_start_s
+        for r in conn.execute(select(H.host, H.next_start_s).where(H.host.in_(list(gaps))))
+    }
+    starts: dict[str, datetime] = {}
+    rows = []
+    for host, gap in gaps.items():
+        start = max(now_s, booked.get(host) or 0.0)
+        starts[host] = datetime.fromtimestamp(start, UTC)
+        rows.append({"host": host, "next_start_s": start + gap})
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(HOSTS).values(rows)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[H.host], set_={"next_start_s": stmt.excluded.next_start_s}
+        )
+    )
+    return starts
 
 
 def finish_poll(
@@ -232,6 +341,7 @@ def finish_poll(
         values["etag"], values["last_modified"], values["body_hash"] = update_.validators
     if update_.effective_url:
         values["effective_url"] = update_.effective_url
+        values["host"] = host_of(update_.effective_url)
     if update_.feed_title:
         values["feed_title"] = update_.feed_title[:300]
         values["name"] = case((C.name == "", update_.feed_title[:300]), else_=C.name)

@@ -32,15 +32,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 1
-
 TABLE_SOURCES = "sources"
 TABLE_ENTRIES = "entries"
 TABLE_STORIES = "stories"
 TABLE_FEED_MEMBERS = "feed_members"
 TABLE_STORY_BANDS = "story_bands"
 TABLE_FEED_CHANGES = "feed_changes"
-TABLE_META = "meta"
+TABLE_HOSTS = "hosts"
+TABLE_TOMBSTONES = "tombstones"
 TABLE_ENTRY_SEARCH = "entry_search"
 TABLE_ARTICLE_PAGES = "article_pages"
 
@@ -100,10 +99,14 @@ class SourceRow(Base):
     hint_floor_s: Mapped[float | None] = mapped_column(Float)  # the feed's ttl or sy:updatePeriod
     hint_reason: Mapped[str | None] = mapped_column(String(100))  # which of them, for admins
     retry_after: Mapped[datetime | None] = mapped_column()
-    # leases: a poller owns a source while it polls it (see store.leases)
+    # leases: a poller owns a source while it polls it (see store.sources.claim_due)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_token: Mapped[int] = mapped_column(BigInteger, default=0)
     lease_expires: Mapped[datetime | None] = mapped_column()
+    # politeness across pollers: live leases per host are its requests in flight
+    host: Mapped[str] = mapped_column(String(255), default="")  # of the effective URL
+    per_host: Mapped[int] = mapped_column(Integer, default=1)
+    host_gap_s: Mapped[float] = mapped_column(Float, default=1.0)
     # health
     status: Mapped[str | None] = mapped_column(String(30))
     message: Mapped[str | None] = mapped_column(Text)
@@ -121,7 +124,10 @@ class SourceRow(Base):
     warnings: Mapped[list[str] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column()
 
-    __table_args__ = (Index("ix_sources_due", "next_poll_at"),)
+    __table_args__ = (
+        Index("ix_sources_due", "next_poll_at"),
+        Index("ix_sources_leased", "lease_expires"),  # live leases per host, at every claim
+    )
 
 
 class EntryRow(Base):
@@ -248,11 +254,28 @@ class ArticlePageRow(Base):
     __table_args__ = (Index("ix_article_pages_url", "url"),)
 
 
-class MetaRow(Base):
-    __tablename__ = TABLE_META
+class HostRow(Base):
+    """When the next request to a host may start, whichever poller makes it (host_gap)."""
 
-    key: Mapped[str] = mapped_column(String(50), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
+    __tablename__ = TABLE_HOSTS
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_start_s: Mapped[float] = mapped_column(Float, default=0.0)  # Unix time
+
+
+class TombstoneRow(Base):
+    """An entry deleted by retention: a later poll finding it again does not store it anew.
+
+    Kept TOMBSTONE_DAYS (store.retention) after deletion, then dropped in turn.
+    """
+
+    __tablename__ = TABLE_TOMBSTONES
+
+    source_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    deleted_at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (Index("ix_tombstones_deleted", "deleted_at"),)
 
 
 # Core table objects for statement building (typed as Table for mypy).
@@ -262,8 +285,9 @@ STORIES = cast(Table, StoryRow.__table__)
 FEED_MEMBERS = cast(Table, FeedMemberRow.__table__)
 STORY_BANDS = cast(Table, StoryBandRow.__table__)
 FEED_CHANGES = cast(Table, FeedChangeRow.__table__)
-META = cast(Table, MetaRow.__table__)
 ARTICLE_PAGES = cast(Table, ArticlePageRow.__table__)
+HOSTS = cast(Table, HostRow.__table__)
+TOMBSTONES = cast(Table, TombstoneRow.__table__)
 
 
 # The search index (see store.search). On PostgreSQL, this table: a tsvector of character

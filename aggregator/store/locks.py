@@ -1,0 +1,55 @@
+"""Transaction locks that let ingests on many pollers run side by side on PostgreSQL.
+
+Matching a new copy to its story must see the committed copies of every other ingest
+that could hold the same story. Instead of one lock for all ingest, an ingest locks
+the keys it will match on (canonical link, title, …: `ingest.match_keys`), and the
+story rows it will recompute, each in sorted order so no two transactions ever wait
+on each other in a circle. Unrelated ingests never wait; two pollers storing copies
+of one story take turns, and the second sees the first's copies. All of it is
+released at commit. SQLite has one writer, so there these do nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, func, select, text
+
+from aggregator.store.tables import STORIES
+
+INGEST_LOCK = 0x61676772  # shared by every ingest; taken alone by a very large batch
+MAX_MATCH_LOCKS = 256  # more keys than this: take INGEST_LOCK exclusively instead
+CHUNK = 500
+
+
+def lock_match_keys(conn: Connection, keys: Iterable[str]) -> None:
+    """Lock these match keys until commit (blocking while another ingest holds one)."""
+    if conn.dialect.name != "postgresql":
+        return
+    ids = sorted({lock_id(k) for k in keys})
+    if len(ids) > MAX_MATCH_LOCKS:  # bounded lock table use: one big batch at a time
+        conn.execute(select(func.pg_advisory_xact_lock(INGEST_LOCK)))
+        return
+    conn.execute(select(func.pg_advisory_xact_lock_shared(INGEST_LOCK)))
+    if ids:
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k"),
+            {"ids": ids},
+        )
+
+
+def lock_stories(conn: Connection, ids: Sequence[int]) -> None:
+    """Lock story rows (ascending ids) before recomputing them from their copies."""
+    if conn.dialect.name != "postgresql":
+        return
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), CHUNK):
+        part = ordered[i : i + CHUNK]
+        stmt = select(STORIES.c.id).where(STORIES.c.id.in_(part)).order_by(STORIES.c.id)
+        conn.execute(stmt.with_for_update())
+
+
+def lock_id(key: str) -> int:
+    """A stable signed 64-bit advisory lock id for a key."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), signed=True)
