@@ -25,6 +25,7 @@ from aggregator.settings import Settings
 from aggregator.store import IngestStats, Store
 
 EXIT_CONFIG = 2
+EXIT_STORE = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -118,10 +119,23 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", parents=[common], help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", parents=[common], help="create or migrate the schema")
+    db_sub.add_parser(
+        "purge", parents=[common], help="delete articles older than keep_days now (retention)"
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from aggregator.errors import StoreError
+
+    try:
+        return _run(argv)
+    except StoreError as exc:  # e.g. a schema older than the code: the message says what to run
+        print(exc, file=sys.stderr)
+        return EXIT_STORE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     flags = {
         k: v
@@ -133,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command
     if command == "check":
         return cmd_check(args.path or settings.config)
-    if command == "db":
+    if command == "db" and args.db_command == "upgrade":
         return cmd_db_upgrade(settings)
     if command == "status":
         return cmd_status(settings, sort=args.sort, region=args.region, as_json=args.json)
@@ -157,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_reclassify(settings, config, max(1, args.batch))
     if command == "poll" and args.once:
         return cmd_poll_once(settings, config, args.source)
+    if command == "db":
+        return cmd_db_purge(settings, config)
     from aggregator.service import serve_forever
 
     roles = {"run": (True, True), "serve": (True, False), "poll": (False, True)}[command]
@@ -229,7 +245,6 @@ def cmd_opml_import(path: str, opml_file: str, region: str, *, dry_run: bool) ->
 
 def cmd_db_upgrade(settings: Settings) -> int:
     """Migrate the database to this code's schema (creating it when empty)."""
-    from aggregator.errors import StoreError
     from aggregator.store import migrate
     from aggregator.store.engine import make_engine
 
@@ -238,9 +253,6 @@ def cmd_db_upgrade(settings: Settings) -> int:
         with engine.connect() as conn:
             before = migrate.inspect_schema(conn)
         after = migrate.upgrade(engine)
-    except StoreError as exc:
-        print(exc, file=sys.stderr)
-        return 1
     finally:
         engine.dispose()
     if before.revision == after.revision:
@@ -261,6 +273,26 @@ def cmd_try(config: LoadedConfig, source_id: str, fulltext: int) -> int:
     if not tried.ok:
         print(f"try: {source_id}: {tried.status.value}: {tried.message}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_db_purge(settings: Settings, config: LoadedConfig) -> int:
+    """One retention pass now (pollers also run one every hour)."""
+    from aggregator.poller.retention import run_retention
+    from aggregator.store import Store
+
+    store = Store(settings.db, create=False)
+    try:
+        report = asyncio.run(run_retention(store, config.site, datetime.now(UTC)))
+    finally:
+        store.close()
+    if report.skipped:
+        print("another process is running retention now; nothing done")
+        return 1
+    print(
+        f"{report.entries} entries of {report.sources} sources deleted (tombstones kept), "
+        f"{report.tombstones} tombstones expired, {report.changes} change-log rows trimmed"
+    )
     return 0
 
 

@@ -13,7 +13,7 @@ import signal
 from asyncio import Task
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aggregator.config import LoadedConfig
 from aggregator.config.watch import watch
@@ -69,7 +69,15 @@ async def open_parts(
         await pool.start()
         sessions = Sessions()
         try:
-            poller = Poller(store, config.site, sessions, pool, concurrency=settings.concurrency)
+            lease = settings.lease_seconds
+            poller = Poller(
+                store,
+                config.site,
+                sessions,
+                pool,
+                concurrency=settings.concurrency,
+                lease=timedelta(seconds=lease) if lease else None,
+            )
             runtime.reloader = Reloader(runtime, poller)
 
             def invalidate(_result: object, stats: IngestStats) -> None:

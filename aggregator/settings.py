@@ -24,6 +24,7 @@ class Settings:
     log_level: str = "INFO"
     admin_token: str | None = None
     watch_config: bool = True  # reload feeds.yaml when it changes (SIGHUP works either way)
+    lease_seconds: float | None = None  # a poller's lease on a source; None: from timeouts
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -45,4 +46,7 @@ class Settings:
             admin_token=env.get("AGGREGATOR_ADMIN_TOKEN") or None,
             watch_config=not flags.get("no_watch")
             and env.get("AGGREGATOR_WATCH_CONFIG", "1").strip().lower() not in _OFF,
+            lease_seconds=float(env["AGGREGATOR_LEASE_SECONDS"])
+            if env.get("AGGREGATOR_LEASE_SECONDS")
+            else None,
         )

@@ -24,6 +24,7 @@ from aggregator.store import feeds, migrate, pages, paging, refile, retention, s
 from aggregator.store.engine import make_engine
 from aggregator.store.explain import StoryRecord, read_story
 from aggregator.store.ingest import IngestStats, ingest
+from aggregator.store.notify import ChangeListener, notify
 from aggregator.store.refile import Refiled
 from aggregator.store.sources import Claim, LeaseLost, SourceUpdate
 from aggregator.store.tables import ENTRIES, FEED_CHANGES, SOURCES, STORIES
@@ -209,6 +210,8 @@ class Store:
                             entries_total=sources.C.entries_total + stats.new,
                         )
                     )
+                if stats.changed_feeds:
+                    notify(conn)  # servers listening read the change log at once
             return stats
 
     def pages_for(self, source_id: str, keys: Sequence[str]) -> dict[str, FullText]:
@@ -238,7 +241,10 @@ class Store:
     ) -> IngestStats:
         """Record fetched article pages and the articles they enriched, in one transaction."""
         with self._write() as conn, conn.begin():
-            return pages.save_pages(conn, source_id, fetched, articles, now, self.regions_of, note)
+            stats = pages.save_pages(conn, source_id, fetched, articles, now, self.regions_of, note)
+            if stats.changed_feeds:
+                notify(conn)
+            return stats
 
     def release(self, claim: Claim) -> None:
         """Give a lease back without recording a poll (shutdown)."""
@@ -267,7 +273,9 @@ class Store:
     def purge_batch(self, source_id: str, cutoff: datetime, now: datetime) -> int:
         """One short transaction of retention (store.retention.purge_batch)."""
         with self._write() as conn, conn.begin():
-            deleted, _changed = retention.purge_batch(conn, source_id, cutoff, now, self.regions_of)
+            deleted, changed = retention.purge_batch(conn, source_id, cutoff, now, self.regions_of)
+            if changed:
+                notify(conn)
             return deleted
 
     def expire_tombstones(self, now: datetime) -> int:
@@ -301,6 +309,10 @@ class Store:
     def health(self) -> list[Any]:
         with self.engine.connect() as conn:
             return sources.health(conn)
+
+    def change_listener(self) -> ChangeListener:
+        """What a server waits on between two reads of the change log (store.notify)."""
+        return ChangeListener(self.engine)
 
     def last_change(self) -> int:
         with self.engine.connect() as conn:

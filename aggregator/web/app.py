@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from aggregator.store.notify import ChangeListener
 from aggregator.web import edge
 from aggregator.web.middleware import errors, reload_retry
 from aggregator.web.pages import JINJA, make_env
@@ -19,6 +20,8 @@ from aggregator.web.runtime import RUNTIME, Runtime
 log = logging.getLogger("aggregator.web")
 
 CHANGE_CHECK_SECONDS = 1.0
+CHANGE_CHECK_GAP = 0.05  # many notifications in a burst: one read per gap
+CHANGES = web.AppKey("changes", ChangeListener)
 MAX_REQUEST_BYTES = 64 * 1024
 
 
@@ -42,23 +45,28 @@ async def check_changes(rt: Runtime) -> int:
 
 
 async def _watch_changes(app: web.Application) -> AsyncIterator[None]:
-    """Every server learns of new articles within a second, whoever stored them."""
+    """Every server learns of new articles within a second, whoever stored them: at once
+    when PostgreSQL notifies it (store.notify), else at the next one-second read."""
     rt = app[RUNTIME]
     rt.change_seq = await rt.store.call(rt.store.last_change)
+    listener = app[CHANGES] = rt.store.change_listener()
+    listener.start()
 
     async def loop() -> None:
         while True:
-            await asyncio.sleep(CHANGE_CHECK_SECONDS)
+            await listener.wait(CHANGE_CHECK_SECONDS)
             try:
                 await check_changes(rt)
             except Exception:
                 log.exception("web: could not read the change log")
+            await asyncio.sleep(CHANGE_CHECK_GAP)
 
     task = asyncio.create_task(loop())
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    await listener.close()
 
 
 async def start_site(app: web.Application, host: str, port: int, **limits: float) -> web.AppRunner:
