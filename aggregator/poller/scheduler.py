@@ -134,6 +134,8 @@ class Poller:
 
     async def tick(self) -> int:
         """Claim what is due and start polling it; returns how many polls started."""
+        if self._claiming.locked():  # a refill is claiming right now: that is this tick
+            return 0
         async with self._claiming:  # the scheduled tick and a refill never overlap
             free = self.concurrency - len(self._running)
             if free <= 0:

@@ -22,15 +22,28 @@ def normalise_url(url: str) -> str:
     return url
 
 
+IDLE_IN_TX = "30s"  # PostgreSQL ends a session idle this long inside a transaction
+
+
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(
+        engine = create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True
         )
+
+        @event.listens_for(engine, "connect")
+        def _on_pg_connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+            # Our transactions never wait on the network: one idle this long belongs to a
+            # frozen or partitioned process, and its locks would hold others up.
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TX}'")
+            dbapi_conn.commit()
+
+        return engine
     raise StoreError(f"store: unsupported database URL {parsed.render_as_string()!r}")
 
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, exists, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from aggregator.store.tables import ENTRIES, FEED_CHANGES, HOSTS, SOURCES, STORIES, TOMBSTONES
+from aggregator.store.tables import ENTRIES, FEED_CHANGES, SOURCES, STORIES, TOMBSTONES
 
 BATCH = 500  # entries per transaction
 TOMBSTONE_DAYS = 400  # a tombstone outlives any feed that could still list its article
@@ -109,8 +109,6 @@ def trim_changes(conn: Connection, now: datetime) -> int:
     )
     if seqs:
         conn.execute(delete(FEED_CHANGES).where(c.seq.in_(seqs)))
-    if not seqs or len(seqs) < BATCH:  # a host not claimed for a day has no booking left
-        conn.execute(delete(HOSTS).where(HOSTS.c.next_start_s < now.timestamp() - 86400))
     return len(seqs)
 
 

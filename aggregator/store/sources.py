@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, and_, case, func, or_, select, update
+from sqlalchemy import Connection, and_, case, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,7 +30,6 @@ C, H = SOURCES.c, HOSTS.c
 START_SPREAD = timedelta(
     seconds=30
 )  # new sources start within this (or interval/10), not all at once
-CLAIM_LOCK = 0x61676331  # PostgreSQL advisory lock: one claim at a time (milliseconds each)
 HOST_HORIZON_S = 1.0  # a claim books a host's next start at most this far ahead
 
 
@@ -91,10 +90,13 @@ def sync_sources(conn: Connection, site: Site, now: datetime, rng: random.Random
     """
     rows = {r.id: r for r in conn.execute(select(C.id, C.url, C.active, C.region, C.effective_url))}
     moved = [s.id for s in site.sources.values() if s.id in rows and rows[s.id].region != s.region]
+    hosts: list[str] = []
     for src in site.sources.values():
         spread = min(START_SPREAD, src.interval / 10).total_seconds()
         row = rows.get(src.id)
         redirected = row.effective_url if row is not None and row.url == src.url else None
+        host = host_of(redirected or src.url)
+        hosts.append(host)
         values = {
             "url": src.url,
             "region": src.region,
@@ -102,18 +104,22 @@ def sync_sources(conn: Connection, site: Site, now: datetime, rng: random.Random
             "kind": src.type,
             "interval_s": src.interval.total_seconds(),
             "active": True,
-            "host": host_of(redirected or src.url),
+            "host": host,
             "per_host": max(src.per_host, 1),
             "host_gap_s": src.host_gap.total_seconds(),
         }
         if row is None:
+            # Pollers starting together each add it: the first one wins, the rest skip.
+            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             conn.execute(
-                SOURCES.insert().values(
+                insert(SOURCES)
+                .values(
                     id=src.id,
                     next_poll_at=now + timedelta(seconds=rng.uniform(0, spread)),
                     created_at=now,
                     **values,
                 )
+                .on_conflict_do_nothing(index_elements=[C.id])
             )
         else:
             if row.url != src.url:
@@ -133,6 +139,7 @@ def sync_sources(conn: Connection, site: Site, now: datetime, rng: random.Random
                     next_poll_reason="url changed in feeds.yaml",
                 )
             conn.execute(SOURCES.update().where(C.id == src.id).values(**values))
+    add_hosts(conn, hosts)
     removed = [sid for sid, r in rows.items() if r.active and sid not in site.sources]
     if removed:
         conn.execute(SOURCES.update().where(C.id.in_(removed)).values(active=False))
@@ -151,21 +158,26 @@ def claim_due(
 ) -> list[Claim]:
     """Lease up to `limit` due sources atomically, within each host's limits.
 
-    On PostgreSQL one statement does it: `WITH due AS MATERIALIZED (SELECT id … LIMIT n
-    FOR UPDATE SKIP LOCKED) UPDATE sources … FROM due WHERE sources.id = due.id`, so
-    no more than `n` rows are ever taken; claims run one at a time (an advisory lock
-    held for the few milliseconds of the claim), so two pollers never both count a
-    host as free. On SQLite the caller's BEGIN IMMEDIATE makes this one writer.
-    `include_new` also takes sources never polled yet, whatever their start time
-    (`poll --once` on a new database polls everything).
+    On PostgreSQL a claim first locks the `hosts` rows of due sources, skipping those
+    another claim holds (SKIP LOCKED), so two pollers never both count a host as free
+    and never wait for each other; then one statement leases the sources:
+    `WITH due AS MATERIALIZED (SELECT id … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE
+    sources … FROM due WHERE sources.id = due.id`, which can take no more than `n`
+    rows. On SQLite the caller's BEGIN IMMEDIATE makes this one writer. `include_new`
+    also takes sources never polled yet, whatever their start time (`poll --once` on
+    a new database polls everything).
     """
     if limit <= 0:
         return []
     postgres = conn.dialect.name == "postgresql"
-    if postgres:
-        conn.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
     now_s = now.timestamp()
-    pick = select(C.id).where(C.id.in_(_within_host_limits(now, now_s, only, include_new)))
+    hosts: list[str] | None = None
+    if postgres:
+        hosts = _lock_due_hosts(conn, now, now_s, only, include_new, limit)
+        if not hosts:
+            return []
+    allowed = _within_host_limits(now, now_s, only, include_new, hosts)
+    pick = select(C.id).where(C.id.in_(allowed))
     pick = pick.order_by(C.next_poll_at, C.id).limit(limit)
     if postgres:
         due = pick.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
@@ -239,7 +251,49 @@ def _due(now: datetime, only: Sequence[str], include_new: bool) -> Any:
     return due
 
 
-def _within_host_limits(now: datetime, now_s: float, only: Sequence[str], include_new: bool) -> Any:
+def _lock_due_hosts(
+    conn: Connection,
+    now: datetime,
+    now_s: float,
+    only: Sequence[str],
+    include_new: bool,
+    limit: int,
+) -> list[str]:
+    """Lock up to `limit` hosts with due sources, earliest due first, that no other claim
+    holds now and whose next start is near (PostgreSQL; released at commit)."""
+    due_hosts = (
+        select(C.host, func.min(C.next_poll_at).label("first"))
+        .where(_due(now, only, include_new))
+        .group_by(C.host)
+        .subquery("due_hosts")
+    )
+    stmt = (
+        select(H.host)
+        .join(due_hosts, due_hosts.c.host == H.host)
+        .where(H.next_start_s <= now_s + HOST_HORIZON_S)
+        .order_by(due_hosts.c.first, H.host)
+        .limit(limit)
+        .with_for_update(of=HOSTS, skip_locked=True)
+    )
+    return list(conn.execute(stmt).scalars())
+
+
+def add_hosts(conn: Connection, hosts: Sequence[str]) -> None:
+    """Give every host a row (claims lock it); existing ones are left as they are."""
+    if not hosts:
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    rows = [{"host": h, "next_start_s": 0.0} for h in sorted(set(hosts))]
+    conn.execute(insert(HOSTS).on_conflict_do_nothing(index_elements=[H.host]), rows)
+
+
+def _within_host_limits(
+    now: datetime,
+    now_s: float,
+    only: Sequence[str],
+    include_new: bool,
+    hosts: Sequence[str] | None = None,
+) -> Any:
     """Ids of due sources whose host can take one more request now.
 
     A host's live leases are its requests in flight: the k-th due source of a host is
@@ -262,7 +316,7 @@ def _within_host_limits(now: datetime, now_s: float, only: Sequence[str], includ
             .over(partition_by=C.host, order_by=(C.next_poll_at, C.id))
             .label("rn"),
         )
-        .where(_due(now, only, include_new))
+        .where(_due(now, only, include_new), C.host.in_(hosts) if hosts is not None else true())
         .subquery("ranked")
     )
     R, B = ranked.c, busy.c
@@ -361,6 +415,8 @@ def finish_poll(
     )
     if done.rowcount != 1:
         raise LeaseLost(f"store: lease on {claim.source_id!r} (token {claim.token}) was lost")
+    if update_.effective_url:
+        add_hosts(conn, [host_of(update_.effective_url)])
 
 
 def health(conn: Connection) -> list[Any]:
