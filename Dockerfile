@@ -1,5 +1,6 @@
 # The aggregator: one image for every role, chosen by the command
-# (run: poll and serve; serve: web only; poll: pollers only; db upgrade; status; check).
+# (run: poll and serve; serve: web only; poll: pollers only; db upgrade; db purge;
+# status; check). deploy/compose.yaml runs it scaled out on PostgreSQL.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
