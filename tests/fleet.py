@@ -52,10 +52,11 @@ def title_of(n: int, k: int) -> str:
 
 @dataclass
 class Farm:
-    """`count` feeds on `origin`; sources listed in `slow_host` live on a second origin."""
+    """Feeds of sources `first` … `first + count - 1`, served by `origin`."""
 
     origin: Origin
     count: int
+    first: int = 0
     articles: dict[int, int] = field(default_factory=dict)  # source → how many it lists
     start: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
 
@@ -63,7 +64,7 @@ class Farm:
         return f"/s/{source_id(n)}.xml"
 
     def build(self, per_source: int = 2) -> None:
-        for n in range(self.count):
+        for n in range(self.first, self.first + self.count):
             self.articles[n] = per_source
             self.origin.set(self.path(n), body=self.render(n))
 

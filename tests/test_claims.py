@@ -145,3 +145,47 @@ def test_concurrent_claims_share_the_sources_and_the_host_limits(pg_url: str) ->
     assert {h: hosts_of(claims).count(h) for h in set(hosts_of(claims))} == {
         f"f{i}": 3 for i in range(6)
     }
+
+
+async def test_poll_once_waits_for_each_hosts_turn(origin, sqlite_url: str) -> None:
+    """A host_gap longer than a claim books ahead: `poll --once` waits for the host."""
+    import asyncio
+
+    from aggregator.fetch.client import make_session
+    from aggregator.poller.pool import ParsePool
+    from aggregator.poller.scheduler import Poller
+    from tests import faults as f
+
+    loop = asyncio.get_running_loop()
+    starts: list[float] = []
+
+    async def answer(request):
+        starts.append(loop.time())
+        return await f.feed(f.rss(f.headlines(1)))(request)
+
+    text = "\n".join(
+        [
+            "site: {title: t, base_url: http://news.example.org}",
+            "defaults: {interval: 10m, allow_private_networks: true, per_host: 3, host_gap: 1.2s}",
+            "regions:",
+            "  - id: r",
+            "    title: R",
+            "    sources:",
+            *(f"      - {{id: g{i}, url: '{origin.url(f'/g{i}.xml')}'}}" for i in range(3)),
+        ]
+    )
+    for i in range(3):
+        origin.set(f"/g{i}.xml", handler=answer)
+    site = load_text(text + "\n", "feeds.yaml").site
+    store = Store(sqlite_url)
+    session, pool = make_session(), ParsePool(0)
+    try:
+        store.sync_sources(site, NOW, random.Random(1))
+        done = await Poller(store, site, session, pool).run_once()
+        assert sorted(r.source_id for r, _ in done) == ["g0", "g1", "g2"]
+        gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+        assert len(starts) == 3 and min(gaps) >= 1.1, gaps  # never sooner than the gap
+    finally:
+        await session.close()
+        await pool.close()
+        store.close()

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import yaml
+
 from aggregator.cli import _parser
 
 ROOT = Path(__file__).parent.parent

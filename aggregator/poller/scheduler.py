@@ -12,6 +12,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from aggregator.store import Claim, IngestStats, LeaseLost, SourceUpdate, Store
 log = logging.getLogger("aggregator.poll")
 
 Listener = Callable[[PollResult, IngestStats], None]
+HOST_WAIT_SECONDS = 0.25  # `poll --once`: how often to ask again while hosts are busy
 REFILL_DELAY = 0.05  # after a poll ends, claim again this soon (gathers several endings)
 
 
@@ -246,6 +248,7 @@ class Poller:
                 progress(result, stats)
 
         self.on_poll(collect)
+        give_up = time.monotonic() + self._lease().total_seconds()
         try:
             polled: set[str] = set()
             while True:
@@ -264,7 +267,15 @@ class Poller:
                     self._running.add(task)
                     task.add_done_callback(self._running.discard)
                 if not claims and not self._running:
-                    return done
+                    # Done, unless due sources wait for their host (a gap, or polls other
+                    # pollers have in flight there): then wait for the host's turn.
+                    wanted = [s for s in (only or self.site.sources) if s not in polled]
+                    if not wanted or time.monotonic() > give_up:
+                        return done
+                    if not await self.store.call(self.store.count_due, now, wanted, True):
+                        return done
+                    await asyncio.sleep(HOST_WAIT_SECONDS)
+                    continue
                 if self._running:
                     await asyncio.wait(set(self._running), return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -184,6 +184,10 @@ class Store:
                 conn, now, limit, owner, lease, only=only, include_new=include_new
             )
 
+    def count_due(self, now: datetime, only: Sequence[str] = (), include_new: bool = False) -> int:
+        with self.engine.connect() as conn:
+            return sources.count_due(conn, now, only, include_new)
+
     def save_poll(
         self,
         claim: Claim,

@@ -14,7 +14,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, func, inspect, select
 
 from aggregator.errors import StoreError
+from aggregator.store.tables import TABLE_ENTRY_SEARCH
 
 SCRIPT_LOCATION = "aggregator.store:migrations"
 MIGRATE_LOCK = 0x6167676D  # PostgreSQL advisory lock held while a schema is upgraded
@@ -44,6 +45,12 @@ class Schema:
     state: State
     revision: str | None  # the database's, None when it has none
     head: str  # this code's
+
+
+def include_name(name: str | None, kind: str, parents: Any) -> bool:
+    """What autogenerate compares: not the search index (an FTS5 table and its shadow
+    tables on SQLite, a tsvector table on PostgreSQL), which revisions write by hand."""
+    return not (kind == "table" and (name or "").startswith(TABLE_ENTRY_SEARCH))
 
 
 def config(connection: Connection | None = None) -> Config:

@@ -236,6 +236,14 @@ def claim_due(
     return claims
 
 
+def count_due(
+    conn: Connection, now: datetime, only: Sequence[str] = (), include_new: bool = False
+) -> int:
+    """How many sources are due and not leased, whatever their hosts' limits."""
+    stmt = select(func.count()).select_from(SOURCES).where(_due(now, only, include_new))
+    return int(conn.scalar(stmt) or 0)
+
+
 def _due(now: datetime, only: Sequence[str], include_new: bool) -> Any:
     due = and_(
         C.active.is_(True),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from aggregator.store.migrate import include_name
 from aggregator.store.tables import Base
 
 connection = context.config.attributes["connection"]
@@ -16,6 +17,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters by copying tables
     compare_type=True,
+    include_name=include_name,  # autogenerate leaves the hand-written search index alone
     transactional_ddl=True,  # both databases: the caller's transaction holds it all
 )
 with context.begin_transaction():
