@@ -3,6 +3,7 @@ per-host limits held across pollers by the database (in-flight leases, booked st
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from datetime import timedelta
@@ -151,7 +152,7 @@ async def test_poll_once_waits_for_each_hosts_turn(origin, sqlite_url: str) -> N
     """A host_gap longer than a claim books ahead: `poll --once` waits for the host."""
     import asyncio
 
-    from aggregator.fetch.client import make_session
+    from aggregator.fetch.client import Sessions
     from aggregator.poller.pool import ParsePool
     from aggregator.poller.scheduler import Poller
     from tests import faults as f
@@ -178,12 +179,12 @@ async def test_poll_once_waits_for_each_hosts_turn(origin, sqlite_url: str) -> N
         origin.set(f"/g{i}.xml", handler=answer)
     site = load_text(text + "\n", "feeds.yaml").site
     store = Store(sqlite_url)
-    session, pool = make_session(), ParsePool(0)
+    session, pool = Sessions(), ParsePool(0)
     try:
         store.sync_sources(site, NOW, random.Random(1))
         done = await Poller(store, site, session, pool).run_once()
         assert sorted(r.source_id for r, _ in done) == ["g0", "g1", "g2"]
-        gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
         assert len(starts) == 3 and min(gaps) >= 1.1, gaps  # never sooner than the gap
     finally:
         await session.close()

@@ -10,12 +10,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from aggregator.model import FeedQuery, FeedScope
+from aggregator.model import FeedQuery, FeedScope, FullText
 from aggregator.poller import retention as poller_retention
 from aggregator.poller.retention import run_retention
 from aggregator.store import Store
 from aggregator.store import retention as store_retention
-from aggregator.store.tables import FEED_CHANGES, FEED_MEMBERS, STORIES, TOMBSTONES
+from aggregator.store.tables import (
+    ARTICLE_PAGES,
+    FEED_CHANGES,
+    FEED_MEMBERS,
+    STORIES,
+    TOMBSTONES,
+)
 from tests.factories import NOW, article, site_config, store_articles
 
 GUID = "tag:news.example.org,2024:story/"
@@ -68,6 +74,17 @@ async def test_old_articles_go_and_take_their_stories_members_and_index_rows(sto
     assert count(store, TOMBSTONES) == 3
     _, changed = store.changes_since(seq)
     assert "r:feixian" in changed  # every server drops its renders of the region
+
+
+async def test_their_fetched_article_pages_go_too(store) -> None:
+    old, fresh = article(n=1, published=OLD), article(n=2)
+    store_articles(store, "feixian-news", [old, fresh])
+    page = FullText(url=old.link, fetched_at=NOW, ok=True, body="<p>正文</p>", text="正文")
+    store.save_pages("feixian-news", {old.key: page, fresh.key: page}, [], NOW)
+    assert count(store, ARTICLE_PAGES) == 2
+    await run_retention(store, site_config().site, NOW, pause=0)
+    with store.engine.connect() as conn:
+        assert list(conn.execute(select(ARTICLE_PAGES.c.key)).scalars()) == [fresh.key]
 
 
 async def test_a_later_poll_does_not_bring_them_back(store) -> None:

@@ -2,25 +2,22 @@
 
 Matching a new copy to its story must see the committed copies of every other ingest
 that could hold the same story. Instead of one lock for all ingest, an ingest locks
-the keys it will match on (canonical link, title, …: `ingest.match_keys`), and the
-story rows it will recompute, each in sorted order so no two transactions ever wait
-on each other in a circle. Unrelated ingests never wait; two pollers storing copies
-of one story take turns, and the second sees the first's copies. All of it is
-released at commit. SQLite has one writer, so there these do nothing.
+the keys it will match on (canonical link, title, …: `ingest.match_keys`) in sorted
+order, so no two transactions ever wait on each other in a circle (the story rows it
+recomputes are locked in id order by `ingest.refresh_stories`). Unrelated ingests
+never wait; two pollers storing copies of one story take turns, and the second sees
+the first's copies. Released at commit. SQLite has one writer, so this does nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import Connection, func, select, text
 
-from aggregator.store.tables import STORIES
-
 INGEST_LOCK = 0x61676772  # shared by every ingest; taken alone by a very large batch
 MAX_MATCH_LOCKS = 256  # more keys than this: take INGEST_LOCK exclusively instead
-CHUNK = 500
 
 
 def lock_match_keys(conn: Connection, keys: Iterable[str]) -> None:
@@ -37,17 +34,6 @@ def lock_match_keys(conn: Connection, keys: Iterable[str]) -> None:
             text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k"),
             {"ids": ids},
         )
-
-
-def lock_stories(conn: Connection, ids: Sequence[int]) -> None:
-    """Lock story rows (ascending ids) before recomputing them from their copies."""
-    if conn.dialect.name != "postgresql":
-        return
-    ordered = sorted(set(ids))
-    for i in range(0, len(ordered), CHUNK):
-        part = ordered[i : i + CHUNK]
-        stmt = select(STORIES.c.id).where(STORIES.c.id.in_(part)).order_by(STORIES.c.id)
-        conn.execute(stmt.with_for_update())
 
 
 def lock_id(key: str) -> int:

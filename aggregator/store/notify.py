@@ -45,8 +45,11 @@ class ChangeListener:
             self._task = asyncio.create_task(self._listen(self._conninfo))
 
     async def wait(self, timeout: float) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that comes as the timeout fires, and the server's watcher would never stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
         self._wake.clear()
 
     async def close(self) -> None:

@@ -8,8 +8,9 @@ does not bring it back as new; tombstones are dropped TOMBSTONE_DAYS after delet
 long after any feed stops listing the article. Stories losing their last copy go
 with it; the others are recomputed from the copies left (time, best copy, feed
 membership); the search index follows the entries (a cascade on PostgreSQL, a
-trigger on SQLite); and every feed that changed is written to the change log, so
-servers drop their renders. The change log itself is trimmed after CHANGES_KEPT.
+trigger on SQLite), and so do their fetched article pages; and every feed that
+changed is written to the change log, so servers drop their renders. The change log
+itself is trimmed after CHANGES_KEPT.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, exists, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from aggregator.store.tables import ENTRIES, FEED_CHANGES, SOURCES, STORIES, TOMBSTONES
+from aggregator.store.tables import (
+    ARTICLE_PAGES,
+    ENTRIES,
+    FEED_CHANGES,
+    SOURCES,
+    STORIES,
+    TOMBSTONES,
+)
 
 BATCH = 500  # entries per transaction
 TOMBSTONE_DAYS = 400  # a tombstone outlives any feed that could still list its article
@@ -71,6 +79,12 @@ def purge_batch(
         conn.execute(insert(TOMBSTONES).prefix_with("OR IGNORE"), stones)
     drop_bands(conn, [(r.id, r.title, r.text, r.published) for r in rows])  # near-dup keys
     conn.execute(delete(ENTRIES).where(E.id.in_([r.id for r in rows])))
+    pages = ARTICLE_PAGES.c  # their fetched article pages (fulltext sources) go too
+    conn.execute(
+        delete(ARTICLE_PAGES).where(
+            pages.source_id == source_id, pages.key.in_([r.key for r in rows])
+        )
+    )
     stories = sorted({r.story_id for r in rows})
     changed = refresh_stories(conn, stories, now, regions_of)
     orphan = ~exists().where(E.story_id == STORIES.c.id)
