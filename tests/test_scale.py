@@ -135,6 +135,7 @@ async def test_three_pollers_share_the_sources_and_survive_a_kill_and_a_freeze(
     assert max(origin.max_in_flight.values()) == 1  # never twice at once
     assert faults.max_in_flight_total == 1  # per_host 1 on the second host, across pollers
     shares = polls_by(pollers) - before
+    print(f"polls per poller in {window}s: {sorted(shares.values())}")
     assert len(shares) == 3 and min(shares.values()) > 0.1 * sum(shares.values()), shares
 
     # SIGKILL mid-poll: make every fetch slow, publish an article everywhere, kill a

@@ -1,4 +1,9 @@
-"""Politeness per host: at most `per_host` requests in flight and a gap between starts."""
+"""Politeness per host within one process: `per_host` in flight, `host_gap` between starts.
+
+Across pollers the database holds the same limits (store.sources.claim_due counts a
+host's live leases and books its next start); this gate keeps a process's own
+requests to a host spaced as they actually start.
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The poller: asks the store what is due, polls it within limits, logs each poll.
 
-APScheduler ticks `Poller.tick` every second; a tick claims as many due sources as
-there are free slots. When each source is next due lives in the store (next_poll_at),
-so several pollers can share one database.
+APScheduler ticks `Poller.tick` twice a second, and a poll that ends claims again
+soon after; a claim takes as many due sources as there are free slots. When each
+source is next due lives in the store (next_poll_at), so several pollers can share
+one database.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ log = logging.getLogger("aggregator.poll")
 
 Listener = Callable[[PollResult, IngestStats], None]
 HOST_WAIT_SECONDS = 0.25  # `poll --once`: how often to ask again while hosts are busy
-REFILL_DELAY = 0.05  # after a poll ends, claim again this soon (gathers several endings)
+REFILL_DELAY = (0.02, 0.2)  # after a poll ends, claim again this soon (random: pollers
+# sharing a host take turns at its freed slots instead of the quickest taking them all)
+TICK_SECONDS = 0.5  # claim what is due at least this often
 
 
 def utcnow() -> datetime:
@@ -74,6 +77,7 @@ class Poller:
         self._claiming = asyncio.Lock()
         self._refill: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()  # refills, referenced till done
+        self._backlog = False  # the last claim left due sources behind
         self._listeners: list[Listener] = []
         self._scheduler: AsyncIOScheduler | None = None
 
@@ -89,13 +93,14 @@ class Poller:
     # ------------------------------------------------------------ scheduling
 
     def start(
-        self, tick_seconds: float = 1.0, retention_every: timedelta = RETENTION_EVERY
+        self, tick_seconds: float = TICK_SECONDS, retention_every: timedelta = RETENTION_EVERY
     ) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.add_job(
             self.tick,
             "interval",
             seconds=tick_seconds,
+            jitter=tick_seconds / 2,  # pollers' ticks drift apart: each gets its turn
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
@@ -141,10 +146,17 @@ class Poller:
         async with self._claiming:  # the scheduled tick and a refill never overlap
             free = self.concurrency - len(self._running)
             if free <= 0:
+                self._backlog = True
                 return 0
+            now = self.deps.clock()
             try:
                 claims = await self.store.call(
-                    self.store.claim_due, self.deps.clock(), free, self.owner, self._lease()
+                    self.store.claim_due, now, free, self.owner, self._lease()
+                )
+                # Work left that this claim could not take (all slots used, or hosts at
+                # their limit): claim again as soon as a poll ends, not at the next tick.
+                self._backlog = len(claims) == free or bool(
+                    await self.store.call(self.store.count_due, now)
                 )
             except Exception:
                 log.exception("poll: could not claim due sources")
@@ -159,15 +171,15 @@ class Poller:
         return len(claims)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        """A slot is free: claim again soon rather than at the next tick (a host at its
-        per_host limit may have just got a request back)."""
+        """A slot is free: with work waiting, claim again soon rather than at the next
+        tick (a host at its per_host limit may have just got a request back)."""
         self._running.discard(task)
-        if self._scheduler is None or self._refill is not None:
+        if self._scheduler is None or self._refill is not None or not self._backlog:
             return
         loop = asyncio.get_running_loop()
 
         async def refill() -> None:
-            await asyncio.sleep(REFILL_DELAY)
+            await asyncio.sleep(self.deps.rng.uniform(*REFILL_DELAY))
             self._refill = None
             await self.tick()
 
