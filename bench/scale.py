@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python bench/scale.py                      # 2 000 sources; 1, 2, 4 pollers
     PYTHONPATH=. python bench/scale.py --pollers 1 2 --seconds 15 --sources 1000
-    PYTHONPATH=. python bench/scale.py --db postgresql://postgres@127.0.0.1:5432/aggregator_bench
+    PYTHONPATH=. python bench/scale.py --delay 0.2 --concurrency 16   # sources 200 ms away
 
 For each poller count: a fresh schema (dropped after), the pollers started as processes
 as a user would (`python -m aggregator poll --workers W --concurrency C`), and 2 000
@@ -128,6 +128,8 @@ async def run(count: int, args: argparse.Namespace, work: Path) -> dict[str, flo
     sources = []
     for farm in farms:
         farm.build()
+        for n in range(farm.first, farm.first + per):
+            farm.origin.routes[farm.path(n)].delay = args.delay
         base = farm.origin.url("").rstrip("/")
         sources += [(n, base, 32, "0s") for n in range(farm.first, farm.first + per)]
     config = work / f"feeds-{count}.yaml"
@@ -213,11 +215,15 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="steady-state window")
     parser.add_argument("--workers", type=int, default=1, help="parser processes per poller")
     parser.add_argument("--concurrency", type=int, default=32, help="polls in flight per poller")
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="seconds each feed takes to answer (a WAN)"
+    )
     args = parser.parse_args()
     ensure_database(args.db)
     print(
         f"{args.sources} sources on {HOSTS} hosts, {os.cpu_count()} cores; pollers with "
-        f"--workers {args.workers} --concurrency {args.concurrency}"
+        f"--workers {args.workers} --concurrency {args.concurrency}; feeds answer in "
+        f"{args.delay:g}s"
     )
     results: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -34,7 +34,7 @@ log = logging.getLogger("aggregator.poll")
 
 Listener = Callable[[PollResult, IngestStats], None]
 HOST_WAIT_SECONDS = 0.25  # `poll --once`: how often to ask again while hosts are busy
-REFILL_DELAY = (0.02, 0.2)  # after a poll ends, claim again this soon (random: pollers
+REFILL_DELAY = (0.005, 0.03)  # after a poll ends, claim again this soon (random: pollers
 # sharing a host take turns at its freed slots instead of the quickest taking them all)
 TICK_SECONDS = 0.5  # claim what is due at least this often
 
