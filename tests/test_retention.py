@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from aggregator.model import FeedQuery, FeedScope, FullText
+from aggregator.normalise.fingerprint import fingerprint
 from aggregator.poller import retention as poller_retention
 from aggregator.poller.retention import run_retention
 from aggregator.store import Store
@@ -20,6 +21,7 @@ from aggregator.store.tables import (
     FEED_CHANGES,
     FEED_MEMBERS,
     STORIES,
+    STORY_BANDS,
     TOMBSTONES,
 )
 from tests.factories import NOW, article, site_config, store_articles
@@ -72,6 +74,8 @@ async def test_old_articles_go_and_take_their_stories_members_and_index_rows(sto
         members = set(conn.execute(select(FEED_MEMBERS.c.story_id)).scalars())
         assert members == set(conn.execute(select(STORIES.c.id)).scalars())
     assert count(store, TOMBSTONES) == 3
+    fresh_keys = len(fingerprint(fresh.title, fresh.text).keys)
+    assert count(store, STORY_BANDS) == fresh_keys > 0  # near-duplicate keys of the rest only
     _, changed = store.changes_since(seq)
     assert "r:feixian" in changed  # every server drops its renders of the region
 
