@@ -6,6 +6,7 @@ summaries sanitised); what a browser makes of the pages is in test_browser.py.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import re
@@ -400,8 +401,21 @@ async def test_unknown_embed_is_a_404(client) -> None:
     await page(client, "/embed/channel/sport", 404)
 
 
+async def settled(client) -> None:
+    """Wait until the app's change watcher has read the store's change log to its end, so
+    a notification of the save above cannot drop a render in the middle of the test."""
+    rt = client.runtime
+    last = await rt.store.call(rt.store.last_change)
+    for _ in range(200):
+        if rt.change_seq >= last:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the change watcher never caught up")
+
+
 async def test_embed_is_cached_until_new_articles_reach_its_feed(store, client) -> None:
     save(store, "feixian-news", [stored(1)])
+    await settled(client)
     cache = client.runtime.cache
     first, _, _ = await page(client, "/embed/region/feixian?limit=5")
     hits = cache.hits
