@@ -21,7 +21,7 @@ from aggregator import __version__
 from aggregator.config import ConfigError, LoadedConfig, load
 from aggregator.model import PollResult
 from aggregator.observability import setup_logging
-from aggregator.settings import Settings
+from aggregator.settings import Settings, SettingsError
 from aggregator.store import IngestStats, Store
 
 EXIT_CONFIG = 2
@@ -142,7 +142,11 @@ def _run(argv: Sequence[str] | None) -> int:
         for k, v in vars(args).items()
         if k in ("config", "db", "host", "port", "workers", "concurrency", "log_level", "no_watch")
     }
-    settings = Settings.from_env(**flags)
+    try:
+        settings = Settings.from_env(**flags)
+    except SettingsError as exc:
+        print(f"aggregator: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     setup_logging(settings.log_level)
     command = args.command
     if command == "check":

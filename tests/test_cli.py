@@ -95,3 +95,21 @@ async def _run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProce
     )
     out, err = await asyncio.wait_for(proc.communicate(), 120)
     return subprocess.CompletedProcess(cmd, proc.returncode or 0, out.decode(), err.decode())
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("AGGREGATOR_PORT", "abc", "not a number"),
+        ("AGGREGATOR_WORKERS", "-1", "at least 0"),
+        ("AGGREGATOR_CONCURRENCY", "0", "at least 1"),
+        ("AGGREGATOR_LEASE_SECONDS", "soon", "not a number"),
+    ],
+)
+def test_a_bad_numeric_setting_is_a_clear_error_not_a_traceback(
+    monkeypatch, capsys, var, value, message
+) -> None:
+    monkeypatch.setenv(var, value)
+    assert main(["check", str(ROOT / "feeds.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert var in err and message in err and "Traceback" not in err

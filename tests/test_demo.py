@@ -43,3 +43,13 @@ async def test_demo_samples_poll_into_merged_feeds(sqlite_url, aiohttp_client) -
             assert entry.author == "记者 刘晓宁"
     finally:
         await runner.cleanup()
+
+
+def test_the_demo_config_is_a_real_file_that_reloads(tmp_path) -> None:
+    from aggregator.config import load
+
+    config = demo_config("http://127.0.0.1:45678", "http://127.0.0.1:8080", str(tmp_path))
+    assert config.path == str(tmp_path / "feeds.yaml")
+    again = load(config.path)  # what a reload reads: valid, the same bytes
+    assert again.sha256 == config.sha256
+    assert all(s.url.startswith("http://127.0.0.1:45678/") for s in again.site.sources.values())

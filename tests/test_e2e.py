@@ -158,6 +158,8 @@ async def test_limit_and_next_page(polled) -> None:
         ("/feeds/region/linyi.rss?limit=501", 400),
         ("/feeds/region/linyi.rss?limit=ten", 400),
         ("/feeds/region/linyi.rss?before=garbage", 400),
+        ("/feeds/region/linyi.rss?before=1-9223372036854775808", 400),
+        ("/feeds/region/linyi.rss?before=99999999999999999999-1", 400),
         ("/feeds/region/linyi.rss?limit=5&limit=6", 400),
     ],
 )

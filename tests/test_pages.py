@@ -178,6 +178,8 @@ async def test_past_the_last_page_says_so_and_links_the_newest(store, client) ->
         ("/region/linyi?limit=0", 400),
         ("/region/linyi?limit=1&limit=2", 400),
         ("/region/linyi?after=garbage", 400),
+        ("/region/linyi?after=1-9223372036854775808", 400),
+        ("/region/linyi?before=1-99999999999999999999", 400),
         ("/region/linyi?after=1-1&before=1-1", 400),
     ],
 )

@@ -6,27 +6,38 @@ No internet needed: within seconds /feeds/region/linyi.atom holds merged entries
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
+import shutil
 import socket
 import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 from aiohttp import web
 
-from aggregator.config import LoadedConfig, load_text
+from aggregator.config import LoadedConfig, load, load_text
 from aggregator.demo.server import SAMPLES, sample_app
 from aggregator.settings import DEFAULT_DB, Settings
 
 log = logging.getLogger("aggregator.demo")
 
+DEMO_DB = "./aggregator-demo.db"  # with --keep: kept, but apart from the real service's database
 
-def demo_config(origin: str, base_url: str) -> LoadedConfig:
-    """The sample feeds.yaml pointed at the sample server and the demo's own address."""
+
+def demo_config(origin: str, base_url: str, directory: str | None = None) -> LoadedConfig:
+    """The sample feeds.yaml pointed at the sample server and the demo's own address.
+
+    With `directory`, the filled-in file is written there and loaded from there, so the
+    running demo can be edited and reloaded live like a real deployment.
+    """
     text = (SAMPLES / "feeds.yaml").read_text("utf-8")
     text = text.replace("{origin}", origin).replace("http://127.0.0.1:8080", base_url)
-    return load_text(text, str(SAMPLES / "feeds.yaml"))
+    if directory is None:
+        return load_text(text, str(SAMPLES / "feeds.yaml"))
+    path = Path(directory) / "feeds.yaml"
+    path.write_text(text, "utf-8")
+    return load(path)
 
 
 async def start_samples(host: str = "127.0.0.1") -> tuple[web.AppRunner, str]:
@@ -43,22 +54,23 @@ async def start_samples(host: str = "127.0.0.1") -> tuple[web.AppRunner, str]:
 def run_demo(settings: Settings, *, keep: bool = False) -> int:
     from aggregator.service import serve_forever
 
-    tmp = None
-    if settings.db == DEFAULT_DB and not keep:
-        tmp = tempfile.mkdtemp(prefix="aggregator-demo-")
-        settings = replace(settings, db=f"sqlite:///{os.path.join(tmp, 'demo.db')}")
+    tmp = tempfile.mkdtemp(prefix="aggregator-demo-")  # the demo's feeds.yaml (and database)
+    if settings.db == DEFAULT_DB:
+        name = DEMO_DB if keep else os.path.join(tmp, "demo.db")
+        settings = replace(settings, db=f"sqlite:///{name}")
 
     async def go() -> None:
         runner, origin = await start_samples()
         try:
             base = f"http://{settings.host}:{settings.port}"
-            config = demo_config(origin, base)
+            config = demo_config(origin, base, tmp)
             log.info(
                 "demo: sample sources at %s; open %s/ or %s/feeds/region/linyi.atom",
                 origin,
                 base,
                 base,
             )
+            log.info("demo: its feeds.yaml is %s (edit it: the demo reloads it live)", config.path)
             await serve_forever(settings, config, web=True, poll=True)
         finally:
             await runner.cleanup()
@@ -66,9 +78,5 @@ def run_demo(settings: Settings, *, keep: bool = False) -> int:
     try:
         asyncio.run(go())
     finally:
-        if tmp:
-            with contextlib.suppress(OSError):
-                for name in os.listdir(tmp):
-                    os.remove(os.path.join(tmp, name))
-                os.rmdir(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0

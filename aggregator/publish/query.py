@@ -25,6 +25,7 @@ _MICROSECOND = timedelta(microseconds=1)
 # spelling, and at most 19 digits so a hostile value cannot make int() work hard.
 _INT = r"(0|-?[1-9][0-9]{0,18})"
 _CURSOR = re.compile(_INT + "-" + _INT)
+_MAX_ID = 2**63 - 1
 _LIMIT = re.compile(r"[0-9]{1,6}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -50,7 +51,10 @@ def decode_cursor(text: str) -> Cursor:
         published = _EPOCH + int(match[1]) * _MICROSECOND
     except OverflowError:
         raise BadParameter(f"before: cursor time out of range: {_shorten(text)!r}") from None
-    return Cursor(published=published, story_id=int(match[2]))
+    story_id = int(match[2])
+    if not 0 <= story_id <= _MAX_ID:  # ids are 64-bit integers in both databases
+        raise BadParameter(f"before: cursor out of range: {_shorten(text)!r}")
+    return Cursor(published=published, story_id=story_id)
 
 
 def parse_query(scope: FeedScope, params: Mapping[str, str]) -> FeedQuery:
