@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from aggregator.model import PollStatus, Site
+from aggregator.timefmt import iso
 from aggregator.web.api import source_record
 
 Record = dict[str, Any]
@@ -78,7 +79,7 @@ def select(found: Sequence[Record], view: View, region: str | None, sort: str) -
 
 
 def as_json(found: Sequence[Record], now: datetime, config: str | None) -> bytes:
-    body = {"generated_at": _iso(now), "config": config, "sources": list(found)}
+    body = {"generated_at": iso(now), "config": config, "sources": list(found)}
     return orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n"
 
 
@@ -140,7 +141,3 @@ def _ago(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h{(s % 3600) // 60:02d}m"
     return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import nh3
 
 from aggregator.normalise.urls import absolute
+from aggregator.parse.article import ORIGIN_LINE
 
 MAX_TITLE = 500
 MAX_SUMMARY_HTML = 64 * 1024
@@ -105,7 +106,6 @@ _BLOCK = re.compile(r"<(?:/?(?:p|div|br|li|tr|h[1-6]|blockquote|section|article|
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ORIGIN = re.compile(r"(?:来源|来自|稿源|转载自|转自)\s*[:：]\s*([^\s\u3000<>|，,。；;)）]{2,30})")
 
 
 def _url_filter(base: str | None) -> Callable[[str, str, str], str | None]:
@@ -185,7 +185,7 @@ def escape(text: str) -> str:
 
 def find_origin(text: str) -> str | None:
     """The publisher named by a 来源 line near the start of a text."""
-    m = _ORIGIN.search(text[:400])
+    m = ORIGIN_LINE.search(text[:400])
     return m.group(1) if m else None
 
 

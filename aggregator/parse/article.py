@@ -66,7 +66,10 @@ _DATE = re.compile(
     r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
     r"(?:\s*\d{1,2}\s*[:：时]\s*\d{1,2}(?:\s*[:：分]\s*\d{1,2})?\s*[分秒]?)?)"
 )
-_ORIGIN = re.compile(r"(?:来源|稿源|来自|转载自)\s*[:：]\s*([^\s\u3000|｜,，。;；)）]{2,30})")
+# A "来源：…" credit line naming the publisher; normalise.text reads summaries with it too.
+ORIGIN_LINE = re.compile(
+    r"(?:来源|来自|稿源|转载自|转自)\s*[:：]\s*([^\s\u3000<>|｜,，。;；)）]{2,30})"
+)
 _AUTHOR_FIELD = re.compile(
     r"作者\s*[:：]\s*([^\s\u3000|｜:：]{1,20}(?: [^\s\u3000|｜:：]{1,10}(?=\s|$))?)"
 )
@@ -133,7 +136,7 @@ def extract_article(doc: Decoded, url: str, selector: str | None = None) -> Arti
 
     before = _text_before(root, container, title)
     inside = _text(container)
-    origin = meta_value(meta, _ORIGIN_META) or _first(_ORIGIN, before, _ends(inside))
+    origin = meta_value(meta, _ORIGIN_META) or _first(ORIGIN_LINE, before, _ends(inside))
     date = meta_value(meta, _DATE_META)
     if not date or not _DATE.search(date):
         date = _first(_DATE, before, inside[:200])

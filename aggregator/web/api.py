@@ -12,14 +12,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from aggregator.model import Site
 from aggregator.observability import SOURCE_HEALTH
 from aggregator.publish import render_opml
+from aggregator.timefmt import iso_or_none
 from aggregator.web import health
 from aggregator.web.cache import Rendered
 from aggregator.web.feeds import CORS, respond
 from aggregator.web.runtime import RUNTIME
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
 
 
 class HasSite(Protocol):
@@ -45,12 +42,12 @@ def source_record(rt: HasSite, row: Any) -> dict[str, Any]:
         "status": row.status or "new",
         "message": row.message,
         "http_status": row.http_status,
-        "last_attempt": _iso(row.last_attempt_at),
-        "last_success": _iso(row.last_success_at),
+        "last_attempt": iso_or_none(row.last_attempt_at),
+        "last_success": iso_or_none(row.last_success_at),
         "consecutive_failures": row.consecutive_failures,
-        "next_poll": _iso(row.next_poll_at) if not row.gone else None,
+        "next_poll": iso_or_none(row.next_poll_at) if not row.gone else None,
         "next_poll_reason": row.next_poll_reason,
-        "retry_after": _iso(row.retry_after),
+        "retry_after": iso_or_none(row.retry_after),
         "feed_hint": {"seconds": row.hint_floor_s, "why": row.hint_reason}
         if row.hint_floor_s
         else None,
@@ -86,9 +83,11 @@ async def config(request: web.Request) -> web.Response:
     body = {
         "path": rt.config.path,
         "sha256": rt.config.sha256,
-        "loaded_at": _iso(rt.loaded_at),
+        "loaded_at": iso_or_none(rt.loaded_at),
         "summary": rt.config.summary,
-        "rejected": {"problems": rt.rejected, "at": _iso(rt.rejected_at)} if rt.rejected else None,
+        "rejected": {"problems": rt.rejected, "at": iso_or_none(rt.rejected_at)}
+        if rt.rejected
+        else None,
         "site": {
             "title": site.title,
             "base_url": site.base_url,
@@ -141,7 +140,7 @@ async def healthz(request: web.Request) -> web.Response:
         seq = await rt.store.call(rt.store.last_change)
     except Exception as exc:
         return web.json_response({"ok": False, "error": f"store: {type(exc).__name__}"}, status=503)
-    return web.json_response({"ok": True, "change_seq": seq, "now": _iso(datetime.now(UTC))})
+    return web.json_response({"ok": True, "change_seq": seq, "now": iso_or_none(datetime.now(UTC))})
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -10,7 +10,6 @@ Feed.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -19,14 +18,11 @@ from aiohttp import web
 from aggregator.errors import BadParameter, NotFound
 from aggregator.model import FeedScope, Site
 from aggregator.store import StoryRecord
+from aggregator.timefmt import iso_or_none
 from aggregator.web.feeds import CORS, guid_prefix
 from aggregator.web.runtime import RUNTIME, Runtime
 
 _ID = re.compile(r"[0-9]{1,18}")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z") if value else None
 
 
 def scope_of_key(key: str) -> FeedScope | None:
@@ -65,9 +61,9 @@ def story_record(rt: Runtime, record: StoryRecord) -> dict[str, Any]:
                 "link": row.link,
                 "guid": row.guid,
                 "title": row.title,
-                "published": _iso(row.published),
+                "published": iso_or_none(row.published),
                 "date_precision": row.precision,
-                "first_seen": _iso(row.first_seen),
+                "first_seen": iso_or_none(row.first_seen),
                 "categories": list(row.categories or ()),
                 "origin": row.origin,
                 "channels": {cid: rules.get(cid, "unrecorded") for cid in row.channels or ()},
@@ -81,8 +77,8 @@ def story_record(rt: Runtime, record: StoryRecord) -> dict[str, Any]:
         "guid": item.guid,
         "title": item.title,
         "link": item.link,
-        "published": _iso(item.published),
-        "updated": _iso(item.updated),
+        "published": iso_or_none(item.published),
+        "updated": iso_or_none(item.updated),
         "origin": item.origin,
         "region": item.region,
         "regions": sorted({c["region"] for c in copies if c["region"]}),
