@@ -170,8 +170,8 @@ class Proc:
 async def spawn(
     role: str, config: Path, db: str, workdir: Path, *extra: str, env: dict[str, str] | None = None
 ) -> Proc:
-    """Start `python -m aggregator ROLE` (poll, serve, db upgrade) on this config and database."""
-    port = free_port() if role == "serve" else None
+    """Start `python -m aggregator ROLE` (poll, serve, run, db upgrade) on this config and database."""
+    port = free_port() if role in ("serve", "run") else None
     args = ["--config", str(config), "--db", db, *extra]
     if port is not None:
         args += ["--port", str(port)]
