@@ -175,7 +175,9 @@ def test_two_sources_saving_pages_of_one_story_take_turns(store: Store) -> None:
         page_ = FullText(a.link, NOW, ok=True, body=body, text=words)
         return {a.key: page_}, [replace(a, content=body, text=words, content_hash="page")]
 
-    with store.engine.connect() as first, ThreadPoolExecutor(1) as pool:
+    # The connection closes (rolling back, releasing its locks) before the pool is joined,
+    # so a failing check cannot leave the second save waiting forever.
+    with ThreadPoolExecutor(1) as pool, store.engine.connect() as first:
         held = first.begin()
         holder = first.scalar(text("SELECT pg_backend_pid()"))
         pages_module.save_pages(first, "feixian-news", *with_page(original), NOW,
@@ -196,8 +198,9 @@ def test_two_sources_saving_pages_of_one_story_take_turns(store: Store) -> None:
 def wait_until_blocked(store: Store, holder: int, work: Future[object]) -> None:
     """Until another connection waits for a lock `holder` has (or `work` is done)."""
     blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+    deadline = time.monotonic() + 120  # a loaded machine takes its time to get there
     with store.engine.connect() as conn:
-        for _ in range(1000):
+        while time.monotonic() < deadline:
             if work.done() or conn.scalar(blocked, {"pid": holder}):
                 return
             time.sleep(0.01)
