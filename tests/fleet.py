@@ -170,7 +170,7 @@ class Proc:
 async def spawn(
     role: str, config: Path, db: str, workdir: Path, *extra: str, env: dict[str, str] | None = None
 ) -> Proc:
-    """Start `python -m aggregator ROLE` (poll, serve, run, db upgrade) on this config and database."""
+    """Start `python -m aggregator ROLE` (poll, serve, run, db upgrade) on a config and database."""
     port = free_port() if role in ("serve", "run") else None
     args = ["--config", str(config), "--db", db, *extra]
     if port is not None:

@@ -12,11 +12,7 @@ IO = ["aiohttp", "sqlalchemy", "apscheduler", "psycopg"]
 
 @pytest.mark.parametrize("module", PURE)
 def test_pure_stage_imports_no_io_library(module):
-    code = (
-        "import sys\n"
-        f"import {module}\n"
-        f"print(' '.join(m for m in {IO!r} if m in sys.modules))\n"
-    )
+    code = f"import sys\nimport {module}\nprint(' '.join(m for m in {IO!r} if m in sys.modules))\n"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout.strip()
