@@ -198,6 +198,7 @@ class RawFeed:
     update_period: timedelta | None = None
     warnings: tuple[str, ...] = ()
     encoding: str | None = None
+    parser: str = ""  # which reader made it: lxml, feedparser or html (for benchmarks)
 
 
 # ---------------------------------------------------------------- normalise ④

@@ -17,6 +17,8 @@ import feedparser
 from aggregator.errors import ParseError
 from aggregator.model import Enclosure, PollStatus, RawEntry, RawFeed
 from aggregator.parse.encoding import Decoded
+from aggregator.parse.fast import Unsupported
+from aggregator.parse.fast import read as fast_read
 
 _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*(<!doctype\s+html|<html|<head|<body)", re.I | re.S)
@@ -57,33 +59,31 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_START.match(text[:4096]))
 
 
-def parse_feed(doc: Decoded, url: str) -> RawFeed:
-    """Read RSS 0.9x/1.0/2.0 or Atom text; raise ParseError when nothing can be read."""
+def parse_feed(doc: Decoded, url: str, *, fast: bool = True) -> RawFeed:
+    """Read RSS 0.9x/1.0/2.0 or Atom text; raise ParseError when nothing can be read.
+
+    Well-formed documents of the usual shapes are read by parse.fast (lxml), the rest by
+    feedparser; both give the same entries (`fast=False` forces feedparser, for tests)."""
     refusal = dangerous_entities(doc.text)
     if refusal:
         raise ParseError(f"refused: {refusal}")
     text = _XML_DECL_ENCODING.sub(r"\1\2utf-8\2", doc.text, count=1)
-    result = feedparser.parse(
-        io.BytesIO(text.encode("utf-8")),
-        response_headers={
-            "content-type": "application/xml; charset=utf-8",
-            "content-location": url,
-        },
-        sanitize_html=False,  # nh3 sanitises in normalise.text, faster and stricter
-        resolve_relative_uris=True,
-    )
-    version: str = result.get("version") or ""
-    raw_entries = result.get("entries") or []
+    data = text.encode("utf-8")
     warnings: list[str] = []
     if doc.suspect:
         warnings.append(f"encoding: {doc.note}")
-    if result.get("bozo"):
-        exc = result.get("bozo_exception")
-        if not raw_entries and not version:
-            if looks_like_html(doc.text):
-                raise ParseError("not a feed: the URL answered an HTML page")
-            raise ParseError(f"not a feed: {_describe(exc)}")
-        warnings.append(f"ill-formed XML, read leniently: {_describe(exc)}")
+    read: tuple[str, Any, list[Any]] | None = None
+    if fast:
+        try:
+            read = fast_read(data, url)
+        except Unsupported:
+            read = None
+    if read is not None:
+        version, feed, raw_entries = read
+        parser = "lxml"
+    else:
+        version, feed, raw_entries = _feedparser(data, url, doc, warnings)
+        parser = "feedparser"
     if not version and not raw_entries:
         if looks_like_html(doc.text):
             raise ParseError("not a feed: the URL answered an HTML page")
@@ -97,7 +97,6 @@ def parse_feed(doc: Decoded, url: str) -> RawFeed:
             entries.append(_entry(raw))
         except Exception as exc:  # one odd entry must not cost the others
             warnings.append(f"entry skipped: {_describe(exc)}")
-    feed: Any = result.get("feed") or {}
     return RawFeed(
         format=version or "unknown",
         title=_clean_str(feed.get("title")),
@@ -107,7 +106,32 @@ def parse_feed(doc: Decoded, url: str) -> RawFeed:
         update_period=_update_period(feed),
         warnings=tuple(warnings),
         encoding=doc.encoding,
+        parser=parser,
     )
+
+
+def _feedparser(
+    data: bytes, url: str, doc: Decoded, warnings: list[str]
+) -> tuple[str, Any, list[Any]]:
+    result = feedparser.parse(
+        io.BytesIO(data),
+        response_headers={
+            "content-type": "application/xml; charset=utf-8",
+            "content-location": url,
+        },
+        sanitize_html=False,  # nh3 sanitises in normalise.text, faster and stricter
+        resolve_relative_uris=True,
+    )
+    version: str = result.get("version") or ""
+    raw_entries = result.get("entries") or []
+    if result.get("bozo"):
+        exc = result.get("bozo_exception")
+        if not raw_entries and not version:
+            if looks_like_html(doc.text):
+                raise ParseError("not a feed: the URL answered an HTML page")
+            raise ParseError(f"not a feed: {_describe(exc)}")
+        warnings.append(f"ill-formed XML, read leniently: {_describe(exc)}")
+    return version, result.get("feed") or {}, raw_entries
 
 
 def _entry(e: Any) -> RawEntry:

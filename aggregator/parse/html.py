@@ -76,6 +76,7 @@ def parse_list_page(doc: Decoded, url: str, rules: HtmlRules) -> RawFeed:
             f"{len(items)} elements matched the item selector, but none had a title or link"
         )
     return RawFeed(
+        parser="html",
         format="html",
         title=title_node.text(strip=True) if title_node is not None else None,
         link=url,
