@@ -10,7 +10,8 @@ from aggregator.errors import ParseError
 from aggregator.model import Article, Channel, RawFeed, Source
 from aggregator.normalise import Context, normalise
 from aggregator.parse.encoding import decode
-from aggregator.parse.feed import parse_feed
+from aggregator.parse.fast import Unsupported, read
+from aggregator.parse.feed import feed_bytes, parse_feed
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 CONTEXT = Context(
@@ -41,6 +42,12 @@ def _articles(raw: RawFeed, url: str) -> list[Article]:
 
 def compare(body: bytes, url: str, charset: str | None = None) -> Verdict:
     """Read `body` with feedparser alone and with the fast reader first."""
+    try:  # parse_feed hides a crash of the fast reader behind feedparser: show it here
+        read(feed_bytes(decode(body, charset)), url)
+    except (Unsupported, ParseError):
+        pass
+    except Exception as exc:
+        return Verdict(False, f"the fast reader crashed: {exc!r}")
     slow = _run(body, url, charset, fast=False)
     quick = _run(body, url, charset, fast=True)
     if isinstance(quick, str) or quick.parser != "lxml":

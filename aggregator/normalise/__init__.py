@@ -77,7 +77,8 @@ def _article(
     published, precision = parse_date(entry.published_raw or entry.updated_raw, tz, now)
     published, precision = settle(published, precision, now, tz)
     categories = tuple(dict.fromkeys(c[:100] for c in entry.categories))[:20]
-    summary_text = T.plain(summary)
+    # Without content, body_text already is the summary's text: don't strip it twice.
+    summary_text = T.plain(summary) if content else body_text
     channels = classify(title, categories, source.channels, ctx.channels, summary_text)
     author = T.clean_title(entry.author)[:200] or None
     final_link = link or fallback_link

@@ -148,6 +148,8 @@ _TEXT_CONTENT = _names(
     itunes_subtitle info feedburner_browserfriendly rights copyright dc_rights"""
 )
 # Handlers that touch nothing _entry or the feed fields read, in an entry / in the feed.
+# (Not a feed-level <summary>: a second one turns into content and leaves feedparser's
+# hasContent set for the first entry.)
 _ENTRY_INERT = _names(
     """language dc_language rights copyright dc_rights generator info
     feedburner_browserfriendly subtitle tagline itunes_subtitle webmaster dc_publisher
@@ -163,7 +165,7 @@ _FEED_INERT = _ENTRY_INERT | _names(
     category dc_subject keywords itunes_category itunes_keywords tags updated modified
     lastbuilddate pubdate published issued dc_date dcterms_modified dcterms_issued created
     dcterms_created enclosure media_content media_thumbnail media_category media_keywords
-    media_group itunes_email itunes_name itunes_summary summary"""
+    media_group itunes_email itunes_name"""
 )
 # Keys of an entry or the feed that _entry and parse_feed read: an element without a
 # handler is stored under its own name, so these names must not be stored by accident.
@@ -211,9 +213,16 @@ _ENTITY_REF = re.compile(r"&#?\w+;")
 _OPEN_TAGS = re.compile(r"</?(\w+)")
 _NAMED = re.compile(r"&(\w+);")
 _LINK_REF = re.compile(r"&([A-Za-z0-9_]+);")
-_START_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]*)(\s[^<>]*)?>")
+_START_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9]*)(\s[^<>/]*(?:/(?=[^>])[^<>/]*)*)?(\s*/)?>")
+_EMAIL = re.compile(
+    r"(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"
+    r"([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"
+)
+_AMP = re.compile(r"&(#[0-9]+;|#[xX][0-9a-fA-F]+;|([A-Za-z][A-Za-z0-9]*);)?")
+_END_TAG = re.compile(r"</[A-Za-z][A-Za-z0-9]*\s*>")
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 _ATTR = re.compile(r"""\s+([^\s=/<>"']+)\s*=\s*("[^"<>]*"|'[^'<>]*')""")
-_ODD_LT = re.compile(r"<(?![A-Za-z/])")
+_C1 = re.compile("[\x80-\x9f]")
 _HAS_URL_ATTR = re.compile(r"(?:href|src|poster)\s*=", re.I)
 _ACCEPTABLE = _HTMLSanitizer.acceptable_elements
 
@@ -338,7 +347,10 @@ class _Reader:
         entries_ok: bool,
         own_base: str | None = None,
     ) -> None:
-        base = own_base if own_base is not None else self.base(parent_base, self.attrs(el))
+        attrs = self.attrs(el)
+        if "href" in attrs or "lastmod" in attrs:
+            raise Unsupported("CDF channel")
+        base = own_base if own_base is not None else self.base(parent_base, attrs)
         feed = self.feed
         for child in self.children(el):
             name = self.name(child)
@@ -428,6 +440,7 @@ class _Reader:
                     if not (-1 < self.title_depth <= d):
                         e["title"] = value
                         e["title_detail"] = {"type": ctype, "base": cbase}
+                        self.pending(e, "title", cbase, ctype)
                     if value and name != "media_title":
                         self.title_depth = d
                 elif name in ("description", "dc_description", "summary"):
@@ -439,8 +452,7 @@ class _Reader:
                         value, ctype = self.text_content(child, cattrs, default, cbase)
                         e["summary"] = value
                         e["summary_detail"] = {"type": ctype, "base": cbase}
-                        if ctype == "text/html":
-                            self.html.append((e, "summary", cbase, ctype))
+                        self.pending(e, "summary", cbase, ctype)
                 elif name == "content":
                     has_content = True
                     self.content(e, child, cattrs, "text/plain", cbase)
@@ -530,8 +542,13 @@ class _Reader:
             self.html.append((part, "value", base, ctype))
         if "summary" not in e:
             e["summary"] = value  # feedparser copies content to a missing summary
-            if ctype == "text/html":
-                self.html.append((e, "summary", base, ctype))
+            self.pending(e, "summary", base, ctype)
+
+    def pending(self, holder: dict[str, Any], key: str, base: str, ctype: str) -> None:
+        """Note (or forget, when a plain value replaced it) HTML for resolve()."""
+        self.html = [h for h in self.html if h[0] is not holder or h[1] != key]
+        if ctype == "text/html":
+            self.html.append((holder, key, base, ctype))
 
     def resolve(self, e: dict[str, Any]) -> None:
         """feedparser rewrites HTML to make its links absolute against the element's
@@ -545,15 +562,14 @@ class _Reader:
         )
         for holder, key, base, ctype in self.html:
             value = holder[key]
-            if "<" not in value:
+            if "<" not in value and "&" not in value:
                 continue
-            sorted_value = None
-            if not (base != eff and _HAS_URL_ATTR.search(value)) and not _ODD_LT.search(value):
-                sorted_value = _sort_attributes(value)
-            if sorted_value is None:
-                holder[key] = resolve_relative_uris(value, base, "utf-8", ctype)
-            else:
-                holder[key] = sorted_value
+            rewritten = None
+            if not (base != eff and _HAS_URL_ATTR.search(value)) and not _odd_references(value):
+                rewritten = _sort_attributes(value)
+            if rewritten is None:
+                rewritten = resolve_relative_uris(value, base, "utf-8", ctype)
+            holder[key] = rewritten
 
     def author(self, e: dict[str, Any], el: Any, parent_base: str | None) -> None:
         attrs = self.attrs(el)
@@ -585,6 +601,8 @@ class _Reader:
 
     @staticmethod
     def sync_author(e: dict[str, Any]) -> None:
+        """feedparser's _sync_author_detail('author'), quirks included: an author string
+        with an e-mail address in it lends the address to the next author's details."""
         detail = e.get("authors", [{}])[-1]
         if detail:
             name, email = detail.get("name"), detail.get("email")
@@ -594,6 +612,24 @@ class _Reader:
                 e["author"] = name
             elif email:
                 e["author"] = email
+            return
+        author, email = e.get("author"), None
+        if not author:
+            return
+        m = _EMAIL.search(author)
+        if m:
+            email = m.group(0)
+            author = author.replace(email, "").replace("()", "").replace("<>", "")
+            author = author.replace("&lt;&gt;", "").strip()
+            if author and author[0] == "(":
+                author = author[1:]
+            if author and author[-1] == ")":
+                author = author[:-1]
+            author = author.strip()
+        if author:
+            detail["name"] = author
+        if email:
+            detail["email"] = email
 
     def media(self, e: dict[str, Any], el: Any, name: str, parent_base: str | None) -> None:
         attrs = self.attrs(el)
@@ -773,18 +809,35 @@ class _Reader:
         return None
 
 
+def _odd_references(markup: str) -> bool:
+    """An `&` feedparser's rewrite reads otherwise than the sanitiser: not a complete
+    character reference, or a name HTML does not define (`&foo;` becomes `&amp;foo`)."""
+    for m in _AMP.finditer(markup):
+        if not m.group(1):
+            return True
+        name = m.group(2)
+        if name and name not in html.entities.name2codepoint and name != "apos":
+            return True
+    return False
+
+
 def _sort_attributes(markup: str) -> str | None:
     """The markup with every tag's attributes in feedparser's (sorted) order, or None
-    when some tag is one feedparser's rewrite would change in other ways too."""
+    when feedparser's rewrite would change more than that: a `<` that does not start a
+    plain tag, `<b/>`, attributes unquoted, repeated, upper-case, `rel` or `type`."""
+    if markup.count("<") != len(_END_TAG.findall(markup)) + len(_START_TAG.findall(markup)):
+        return None
     changed = False
     pieces: list[str] = []
     at = 0
     for m in _START_TAG.finditer(markup):
+        if m.group(3) and m.group(1).lower() not in _VOID:
+            return None
         attrs = m.group(2)
         if not attrs or not attrs.strip():
             continue
         pairs = _ATTR.findall(attrs)
-        if _ATTR.sub("", attrs).strip() not in ("", "/"):
+        if _ATTR.sub("", attrs).strip():
             return None  # unquoted or valueless attributes, odd characters
         names = [name for name, _value in pairs]
         if len(set(names)) != len(names) or any(
@@ -793,9 +846,8 @@ def _sort_attributes(markup: str) -> str | None:
             return None
         if names == sorted(names):
             continue
-        tail = "/" if attrs.rstrip().endswith("/") else ""
         pieces.append(markup[at : m.start(2)])
-        pieces.append("".join(f" {name}={value}" for name, value in sorted(pairs)) + tail)
+        pieces.append("".join(f" {name}={value}" for name, value in sorted(pairs)))
         at = m.end(2)
         changed = True
     if not changed:
@@ -832,7 +884,7 @@ def _fix_text(out: str) -> str:
         return out
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         out = out.encode("iso-8859-1").decode("utf-8")
-    return out.translate(_cp1252)
+    return out.translate(_cp1252) if _C1.search(out) else out
 
 
 def _looks_like_html(s: str) -> bool:

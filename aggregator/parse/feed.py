@@ -17,7 +17,6 @@ import feedparser
 from aggregator.errors import ParseError
 from aggregator.model import Enclosure, PollStatus, RawEntry, RawFeed
 from aggregator.parse.encoding import Decoded
-from aggregator.parse.fast import Unsupported
 from aggregator.parse.fast import read as fast_read
 
 _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
@@ -59,16 +58,21 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_START.match(text[:4096]))
 
 
+def feed_bytes(doc: Decoded) -> bytes:
+    """The document as both readers get it: UTF-8, declared so; refused first when its
+    DTD is dangerous."""
+    refusal = dangerous_entities(doc.text)
+    if refusal:
+        raise ParseError(f"refused: {refusal}")
+    return _XML_DECL_ENCODING.sub(r"\1\2utf-8\2", doc.text, count=1).encode("utf-8")
+
+
 def parse_feed(doc: Decoded, url: str, *, fast: bool = True) -> RawFeed:
     """Read RSS 0.9x/1.0/2.0 or Atom text; raise ParseError when nothing can be read.
 
     Well-formed documents of the usual shapes are read by parse.fast (lxml), the rest by
     feedparser; both give the same entries (`fast=False` forces feedparser, for tests)."""
-    refusal = dangerous_entities(doc.text)
-    if refusal:
-        raise ParseError(f"refused: {refusal}")
-    text = _XML_DECL_ENCODING.sub(r"\1\2utf-8\2", doc.text, count=1)
-    data = text.encode("utf-8")
+    data = feed_bytes(doc)
     warnings: list[str] = []
     if doc.suspect:
         warnings.append(f"encoding: {doc.note}")
@@ -76,7 +80,7 @@ def parse_feed(doc: Decoded, url: str, *, fast: bool = True) -> RawFeed:
     if fast:
         try:
             read = fast_read(data, url)
-        except Unsupported:
+        except Exception:  # Unsupported, or a bug there: feedparser reads it as before
             read = None
     if read is not None:
         version, feed, raw_entries = read
