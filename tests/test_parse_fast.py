@@ -259,40 +259,81 @@ def test_dangerous_entities_are_still_refused_before_either_reader() -> None:
 
 # ---------------------------------------------------------------- random feeds
 
-TEXT = st.lists(
-    st.sampled_from([*"临沂费县 ab<>&;\"'/\u3000\u00e9\u0093#?=.:", "&amp;", "]]", "<b>"]),
-    max_size=12,
-).map("".join)
-SIMPLE = st.sampled_from(["title", "link", "guid", "description", "pubDate", "author"]) | st.just(
-    "category"
+TOKENS = [
+    *"临沂 ab<>&;\"'/=\u3000\u00e9\u0093\u00c3\u00a9#?.:",
+    *("&amp;", "]]", "<b>", "</b>", "<p>", "</p>", "<b/>", "<br />", "<!--c-->", "\n", "  "),
+    *("&nbsp;", "&#160;", "&#x80;", "\x85", "&foo;", "http://x.example.cn/a?b=1&c=2"),
+    *('<img src="p.jpg" alt="x">', '<a href="rel/x.html" title="t">', "</a>", "<A HREF='x'>"),
+    *('<source type="Video/MP4" src="v.mp4">', "<img src=x>"),
+]
+TEXT = st.lists(st.sampled_from(TOKENS), max_size=10).map("".join)
+RSS_NAMES = st.sampled_from(
+    (
+        *("title", "link", "guid", "description", "pubDate", "author", "category"),
+        *("dc:creator", "content:encoded", "dc:date", "dc:subject", "comments", "source"),
+        *("enclosure", "media:content", "media:thumbnail", "dc:title", "summary", "Title"),
+        "PUBDATE",
+    )
+)
+ATOM_NAMES = st.sampled_from(
+    (
+        *("title", "summary", "content", "id", "link", "author", "category", "published"),
+        *("updated", "dc:creator"),
+    )
 )
 
 
-def _escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _escape(s: str, quote: bool = False) -> str:
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return s.replace('"', "&quot;") if quote else s
 
 
 @st.composite
 def random_feed(draw: st.DrawFn) -> bytes:
+    """RSS or Atom entries made of random elements, in random order and number, holding
+    text with markup, entities, CJK, C1 controls, CDATA, types and xml:base."""
+    is_atom = draw(st.booleans())
     items = []
     for _ in range(draw(st.integers(0, 3))):
         parts = []
-        for _ in range(draw(st.integers(0, 6))):
-            name = draw(SIMPLE | st.sampled_from(["dc:creator", "content:encoded", "dc:date"]))
+        for _ in range(draw(st.integers(0, 7))):
+            name = draw(ATOM_NAMES if is_atom else RSS_NAMES)
             value = draw(TEXT)
-            if draw(st.booleans()) and "]]>" not in value:
-                body = f"<![CDATA[{value}]]>"
+            attrs = ""
+            if name in ("enclosure", "media:content", "media:thumbnail"):
+                kind = draw(st.sampled_from(["image/jpeg", "Image/PNG", "audio/mpeg", ""]))
+                attrs = f' url="{_escape(draw(TEXT), quote=True)}" type="{kind}"'
+            if name in ("title", "summary", "content", "description") and draw(st.booleans()):
+                kind = draw(st.sampled_from(["html", "text", "text/html", "text/plain", "xhtml"]))
+                attrs += f' type="{kind}"'
+            if draw(st.integers(0, 5)) == 0:
+                base = draw(st.sampled_from(["/sub/", "http://o.example.cn/d/", "x/"]))
+                attrs += f' xml:base="{base}"'
+            if name == "guid" and draw(st.booleans()):
+                attrs += f' isPermaLink="{draw(st.sampled_from(["false", "true", "True"]))}"'
+            if name == "link" and is_atom:
+                rel = draw(st.sampled_from(["alternate", "enclosure", "self", "related"]))
+                parts.append(f'<link href="{_escape(value, quote=True)}" rel="{rel}"/>')
+            elif name == "author" and is_atom:
+                email = "<email>e@x.cn</email>" if draw(st.booleans()) else ""
+                parts.append(f"<author><name>{_escape(value)}</name>{email}</author>")
             else:
-                body = _escape(value)
-            attrs = ' isPermaLink="false"' if name == "guid" and draw(st.booleans()) else ""
-            parts.append(f"<{name}{attrs}>{body}</{name}>")
-        items.append("<item>" + "".join(parts) + "</item>")
+                cdata = draw(st.booleans()) and "]]>" not in value
+                body = f"<![CDATA[{value}]]>" if cdata else _escape(value)
+                parts.append(f"<{name}{attrs}>{body}</{name}>")
+        tag = "entry" if is_atom else "item"
+        items.append(f"<{tag}>{''.join(parts)}</{tag}>")
+    if is_atom:
+        return atom("".join(items)).replace(
+            b"<feed ", b'<feed xmlns:dc="http://purl.org/dc/elements/1.1/" ', 1
+        )
     return rss("".join(items))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_feed())
 def test_random_feeds_read_the_same(body: bytes) -> None:
     verdict = compare(body, URL)
-    assert verdict.accepted
     assert verdict.difference == ""
+    # The fast reader leaves only XHTML text constructs to feedparser here.
+    assert verdict.accepted or b'type="xhtml"' in body

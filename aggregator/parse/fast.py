@@ -220,8 +220,9 @@ _EMAIL = re.compile(
 )
 _AMP = re.compile(r"&(#[0-9]+;|#[xX][0-9a-fA-F]+;|([A-Za-z][A-Za-z0-9]*);)?")
 _END_TAG = re.compile(r"</[A-Za-z][A-Za-z0-9]*\s*>")
-_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+_VOID = _names("area base br col embed hr img input link meta param source track wbr")
 _ATTR = re.compile(r"""\s+([^\s=/<>"']+)\s*=\s*("[^"<>]*"|'[^'<>]*')""")
+_BEYOND_LATIN1 = re.compile("[^\x00-\xff]")
 _C1 = re.compile("[\x80-\x9f]")
 _HAS_URL_ATTR = re.compile(r"(?:href|src|poster)\s*=", re.I)
 _ACCEPTABLE = _HTMLSanitizer.acceptable_elements
@@ -259,6 +260,7 @@ class _Reader:
         self.entries: list[dict[str, Any]] = []
         # HTML values of the current entry: (holder, key, base, type), see resolve().
         self.html: list[tuple[dict[str, Any], str, str, str]] = []
+        self.names: dict[str, str] = {}  # Clark-notation tag → name, known namespaces
         self.unknown: dict[str, str | None] = {}  # unknown URI → first prefix bound to it
         self._namespaces(data.decode("utf-8", "replace") if b"xmlns" in data else "")
 
@@ -702,23 +704,27 @@ class _Reader:
         tag: str = el.tag
         if tag[0] != "{":
             return tag.lower()
+        known = self.names.get(tag)
+        if known is not None:
+            return known
         uri, _, local = tag[1:].partition("}")
         lower = uri.lower()
         if "backend.userland.com/rss" in lower:
             lower = "http://backend.userland.com/rss"
         prefix = _NS.get(lower)
-        if prefix is None:
-            # feedparser names it after the first prefix declared for the URI, if any.
-            given = el.prefix
-            if given != self.unknown.get(lower):
-                raise Unsupported("an unknown namespace under several prefixes")
-            if given is None:
-                return local.lower()
-            prefix = given
-        if not prefix:
+        if prefix is not None:
+            prefix = self.namespacemap.get(prefix, prefix) if prefix else ""
+            name = f"{prefix}_{local}".lower() if prefix else local.lower()
+            self.names[tag] = name  # a known namespace: the same name wherever it is
+            return name
+        # feedparser names it after the first prefix declared for the URI, if any.
+        given = el.prefix
+        if given != self.unknown.get(lower):
+            raise Unsupported("an unknown namespace under several prefixes")
+        if given is None:
             return local.lower()
-        prefix = self.namespacemap.get(prefix, prefix)
-        return f"{prefix}_{local}".lower() if prefix else local.lower()
+        prefix = self.namespacemap.get(given, given)
+        return f"{prefix}_{local}".lower()
 
     def attrs(self, el: Any) -> dict[str, str]:
         """Attributes as feedparser's handlers see them (strict parser): names lower-cased,
@@ -882,8 +888,9 @@ def _fix_text(out: str) -> str:
     C1 controls to their windows-1252 characters."""
     if out.isascii():
         return out
-    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-        out = out.encode("iso-8859-1").decode("utf-8")
+    if not _BEYOND_LATIN1.search(out):  # (CJK text cannot be mis-decoded UTF-8)
+        with contextlib.suppress(UnicodeDecodeError):
+            out = out.encode("iso-8859-1").decode("utf-8")
     return out.translate(_cp1252) if _C1.search(out) else out
 
 
