@@ -365,7 +365,7 @@ class _Reader:
                 value, ctype = self.text_content(child, attrs, "text/plain", cbase)
                 if not (-1 < self.title_depth <= d):
                     if ctype == "text/html":
-                        value = resolve_relative_uris(value, cbase, "utf-8", ctype)
+                        value = _fix_text(resolve_relative_uris(value, cbase, "utf-8", ctype))
                     feed["title"] = value
                 if value:
                     self.title_depth = d
@@ -565,13 +565,14 @@ class _Reader:
         for holder, key, base, ctype in self.html:
             value = holder[key]
             if "<" not in value and "&" not in value:
+                holder[key] = _fix_text(value)
                 continue
             rewritten = None
             if not (base != eff and _HAS_URL_ATTR.search(value)) and not _odd_references(value):
                 rewritten = _sort_attributes(value)
             if rewritten is None:
                 rewritten = resolve_relative_uris(value, base, "utf-8", ctype)
-            holder[key] = rewritten
+            holder[key] = _fix_text(rewritten)
 
     def author(self, e: dict[str, Any], el: Any, parent_base: str | None) -> None:
         attrs = self.attrs(el)
@@ -796,7 +797,8 @@ class _Reader:
         plain_rss = ctype == "text/plain" and not self.version.startswith("atom")
         if plain_rss and _looks_like_html(value):
             ctype = "text/html"  # feedparser guesses HTML in RSS's nominally plain text
-        return _fix_text(value), ctype
+        # feedparser's HTML rewrite comes before the text fix-up: resolve() does both.
+        return (value if ctype == "text/html" else _fix_text(value)), ctype
 
     def finish(self, element: str, text: str, base: str) -> str:
         """feedparser's pop() for a non-content element."""
