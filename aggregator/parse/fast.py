@@ -24,6 +24,8 @@ from typing import Any
 from feedparser.html import _cp1252
 from feedparser.sanitizer import _HTMLSanitizer
 from feedparser.urls import _urljoin, make_safe_absolute_uri, resolve_relative_uris
+from xml.sax.saxutils import escape as _xml_escape
+
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
 __all__ = ["Unsupported", "read"]
@@ -205,8 +207,12 @@ _CAN_BE_RELATIVE = frozenset(
     | {"wfw_commentrss"}
 )
 _HTML_TYPES = frozenset({"application/xhtml+xml", "text/html"})
+_XHTML = "application/xhtml+xml"
+_TYPES = frozenset({"text/plain", "text/html", _XHTML})
+_FOREIGN = frozenset({"svg", "math"})
 _TYPE_ALIASES = {"text": "text/plain", "plain": "text/plain", "html": "text/html"}
-_ROOT_TAG = re.compile(r"<[A-Za-z_][^>]*>")
+_HIDDEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.S)
+_TAG = re.compile(r"""<[A-Za-z_](?:[^<>"']|"[^"]*"|'[^']*')*>""")
 _XMLNS_DECL = re.compile(r"""\sxmlns(?::([\w.-]+))?\s*=\s*(["'])(.*?)\2""")
 _CLOSE_TAG = re.compile(r"</(\w+)>")
 _ENTITY_REF = re.compile(r"&#?\w+;")
@@ -269,39 +275,41 @@ class _Reader:
     def _namespaces(self, text: str) -> None:
         """Replay feedparser's track_namespace over every declaration in document order.
         The version it may set is only kept by run() where feedparser would keep it."""
-        root_end = _ROOT_TAG.search(text)
-        self.root_decls_end = root_end.end() if root_end else len(text)
-        self.version_at = -1
-        for m in _XMLNS_DECL.finditer(text):
-            prefix, uri = m.group(1), m.group(3)
-            lower = uri.lower()
-            if not self.version:
-                self.version_at = m.start()
-                if prefix is None and lower == "http://my.netscape.com/rdf/simple/0.9/":
-                    self.version = "rss090"
-                elif lower == "http://purl.org/rss/1.0/":
-                    self.version = "rss10"
-                elif lower == "http://www.w3.org/2005/atom":
-                    self.version = "atom10"
-            if "backend.userland.com/rss" in lower:
-                lower = "http://backend.userland.com/rss"
-            if prefix is None:
-                continue
-            known = _NS.get(lower)
-            if known is None and prefix is not None:
-                self.unknown.setdefault(lower, prefix)
-            if known is not None:
-                if self.namespacemap.get(prefix, known) != known:
-                    raise Unsupported("one prefix bound to two known namespaces")
-                self.namespacemap[prefix] = known
+        text = _HIDDEN.sub(lambda m: " " * len(m.group()), text)  # comments, CDATA, PIs
+        self.version_in_root = True
+        for index, tag in enumerate(_TAG.finditer(text)):
+            for m in _XMLNS_DECL.finditer(tag.group()):
+                self._declare(m.group(1), m.group(3), in_root=index == 0)
         for prefix, canonical in self.namespacemap.items():
             if prefix in _PREFIXES and prefix != canonical:
                 raise Unsupported(f"prefix {prefix!r} names another known namespace")
 
+    def _declare(self, prefix: str | None, uri: str, *, in_root: bool) -> None:
+        lower = uri.lower()
+        if not self.version:
+            self.version_in_root = in_root
+            if prefix is None and lower == "http://my.netscape.com/rdf/simple/0.9/":
+                self.version = "rss090"
+            elif lower == "http://purl.org/rss/1.0/":
+                self.version = "rss10"
+            elif lower == "http://www.w3.org/2005/atom":
+                self.version = "atom10"
+        if "backend.userland.com/rss" in lower:
+            lower = "http://backend.userland.com/rss"
+        if prefix is None:
+            return
+        known = _NS.get(lower)
+        if known is None:
+            self.unknown.setdefault(lower, prefix)
+        else:
+            if self.namespacemap.get(prefix, known) != known:
+                raise Unsupported("one prefix bound to two known namespaces")
+            self.namespacemap[prefix] = known
+
     def run(self, root: Any) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
         name = self.name(root)
         attrs = self.attrs(root)
-        if name != "rdf_rdf" and self.version_at >= self.root_decls_end:
+        if name != "rdf_rdf" and not self.version_in_root:
             self.version = ""  # declared below the root: too late to set the version
         base = self.base(self.root_base, attrs)
         if name == "rss":
@@ -364,7 +372,7 @@ class _Reader:
                 cbase = self.base(base, attrs)
                 value, ctype = self.text_content(child, attrs, "text/plain", cbase)
                 if not (-1 < self.title_depth <= d):
-                    if ctype == "text/html":
+                    if ctype in _HTML_TYPES:
                         value = _fix_text(resolve_relative_uris(value, cbase, "utf-8", ctype))
                     feed["title"] = value
                 if value:
@@ -540,7 +548,7 @@ class _Reader:
         value, ctype = self.text_content(el, attrs, default, base)
         part = {"type": ctype, "value": value, "base": base}
         e.setdefault("content", []).append(part)
-        if ctype == "text/html":
+        if ctype in _HTML_TYPES:
             self.html.append((part, "value", base, ctype))
         if "summary" not in e:
             e["summary"] = value  # feedparser copies content to a missing summary
@@ -549,7 +557,7 @@ class _Reader:
     def pending(self, holder: dict[str, Any], key: str, base: str, ctype: str) -> None:
         """Note (or forget, when a plain value replaced it) HTML for resolve()."""
         self.html = [h for h in self.html if h[0] is not holder or h[1] != key]
-        if ctype == "text/html":
+        if ctype in _HTML_TYPES:
             self.html.append((holder, key, base, ctype))
 
     def resolve(self, e: dict[str, Any]) -> None:
@@ -568,7 +576,9 @@ class _Reader:
                 holder[key] = _fix_text(value)
                 continue
             rewritten = None
-            if not (base != eff and _HAS_URL_ATTR.search(value)) and not _odd_references(value):
+            if ctype == _XHTML:
+                pass  # rare: feedparser's rewrite, always
+            elif not (base != eff and _HAS_URL_ATTR.search(value)) and not _odd_references(value):
                 rewritten = _sort_attributes(value)
             if rewritten is None:
                 rewritten = resolve_relative_uris(value, base, "utf-8", ctype)
@@ -791,14 +801,65 @@ class _Reader:
     ) -> tuple[str, str]:
         """A text construct's value and type (feedparser's push_content … pop_content)."""
         ctype = _ctype_of(attrs.get("type", default))
-        if ctype not in ("text/plain", "text/html") or attrs.get("mode") == "base64":
+        if ctype not in _TYPES or attrs.get("mode") == "base64":
             raise Unsupported(f"content type {ctype!r}")
+        if ctype == _XHTML:
+            return self.xhtml(el), ctype
         value = self.text(el).strip()
         plain_rss = ctype == "text/plain" and not self.version.startswith("atom")
         if plain_rss and _looks_like_html(value):
             ctype = "text/html"  # feedparser guesses HTML in RSS's nominally plain text
         # feedparser's HTML rewrite comes before the text fix-up: resolve() does both.
         return (value if ctype == "text/html" else _fix_text(value)), ctype
+
+    def xhtml(self, el: Any) -> str:
+        """Inline XHTML as feedparser writes it back out: XHTML elements only, names and
+        attributes as they come, text escaped; Atom 1.0 drops one enclosing <div>."""
+        pieces: list[str] = []
+        if el.text:
+            pieces.append(_xml_escape(el.text))
+        self.serialise(el, pieces)
+        if self.version == "atom10":
+            while len(pieces) > 1 and not pieces[-1].strip():
+                del pieces[-1]
+            while len(pieces) > 1 and not pieces[0].strip():
+                del pieces[0]
+            opens = pieces and (pieces[0] == "<div>" or pieces[0].startswith("<div "))
+            if opens and pieces[-1] == "</div>":
+                depth = 0
+                for piece in pieces[:-1]:
+                    if piece.startswith("</"):
+                        depth -= 1
+                        if depth == 0:
+                            break
+                    elif piece.startswith("<") and not piece.endswith("/>"):
+                        depth += 1
+                else:
+                    pieces = pieces[1:-1]
+        return "".join(pieces).strip()
+
+    def serialise(self, el: Any, pieces: list[str]) -> None:
+        for child in el:
+            if isinstance(child.tag, str):
+                name = self.name(child)
+                # feedparser still calls end-tag handlers inside XHTML (</title> ends a
+                # title); only plain XHTML elements without attribute oddities are safe.
+                if not name.startswith("xhtml_") or name in _HANDLED or name[6:] in _FOREIGN:
+                    raise Unsupported(f"{name} in inline XHTML")
+                tag = name[6:]
+                attrs = []
+                for key, value in child.attrib.items():
+                    if key[0] == "{" or key != key.lower():
+                        raise Unsupported("odd attribute in inline XHTML")
+                    value = value.lower() if key in ("rel", "type") else value
+                    attrs.append(f' {key}="{_xml_escape(value, {chr(34): "&quot;"})}"')
+                pieces.append(f"<{tag}{''.join(attrs)}>")
+                if child.text:
+                    pieces.append(_xml_escape(child.text))
+                self.serialise(child, pieces)
+                pieces.append(f"</{tag}>")
+            if child.tail:
+                pieces.append(_xml_escape(child.tail))
 
     def finish(self, element: str, text: str, base: str) -> str:
         """feedparser's pop() for a non-content element."""
