@@ -20,12 +20,11 @@ import contextlib
 import html.entities
 import re
 from typing import Any
+from xml.sax.saxutils import escape as _xml_escape
 
 from feedparser.html import _cp1252
 from feedparser.sanitizer import _HTMLSanitizer
 from feedparser.urls import _urljoin, make_safe_absolute_uri, resolve_relative_uris
-from xml.sax.saxutils import escape as _xml_escape
-
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]  # no stubs
 
 __all__ = ["Unsupported", "read"]
