@@ -9,9 +9,11 @@ second description, guid as link, xml:base, authors, tags, dates as raw strings.
 
 Anything it does not model exactly is refused with `Unsupported`, and the caller falls
 back to feedparser: ill-formed XML, any DOCTYPE, unknown roots, markup inside text
-elements (feedparser's inline-XHTML mode), base64 or odd content types, handled elements
-in places feedparser would read them differently. tests/test_parse_fast.py and
-scripts/parse_diff.py check the two paths give the same articles.
+or HTML elements (which feedparser turns into XHTML), base64 or odd content types,
+inline XHTML with elements named like feed elements, handled elements in places
+feedparser would read them differently. HTML values go through feedparser's own URL
+rewrite where the sanitiser would not undo what it changes (see resolve()).
+tests/test_parse_fast.py and scripts/parse_diff.py check both give the same articles.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ class Unsupported(Exception):
     """A document this reader cannot reproduce exactly: use feedparser."""
 
 
-def _parser() -> etree.XMLParser:
+def _parser() -> Any:
+    """A new hardened parser for each document (lxml parsers are not thread-safe)."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -45,8 +48,6 @@ def _parser() -> etree.XMLParser:
         remove_pis=False,
     )
 
-
-_PARSER = _parser()
 
 # feedparser.mixin._FeedParserMixin.namespaces, lower-cased: URI → its prefix for them.
 _NS = {
@@ -239,11 +240,12 @@ def read(data: bytes, base_url: str) -> tuple[str, dict[str, Any], list[dict[str
     head = data[:4096]
     if b"<!DOCTYPE" in head or b"<!doctype" in head or b"<!ENTITY" in data:
         raise Unsupported("DOCTYPE")
+    parser = _parser()
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise Unsupported(f"not well-formed: {exc}") from None
-    if len(_PARSER.error_log):
+    if len(parser.error_log):
         raise Unsupported("XML warnings")
     if b"\x00" in data:
         raise Unsupported("NUL bytes: not what the declared encoding reads")
@@ -263,8 +265,8 @@ class _Reader:
         self.guidislink = False
         self.feed: dict[str, Any] = {}
         self.entries: list[dict[str, Any]] = []
-        # HTML values of the current entry: (holder, key, base, type), see resolve().
-        self.html: list[tuple[dict[str, Any], str, str, str]] = []
+        # HTML values of the current entry, see resolve(): (holder, key) → (base, type).
+        self.html: dict[tuple[int, str], tuple[dict[str, Any], str, str, str]] = {}
         self.names: dict[str, str] = {}  # Clark-notation tag → name, known namespaces
         self.unknown: dict[str, str | None] = {}  # unknown URI → first prefix bound to it
         self._namespaces(data.decode("utf-8", "replace") if b"xmlns" in data else "")
@@ -433,7 +435,7 @@ class _Reader:
         self.entries.append(e)
         self.guidislink = False
         self.title_depth = -1
-        self.html = []
+        self.html = {}
         about = attrs.get(self.std("rdf:about"))
         if about:
             e["id"] = about
@@ -548,16 +550,16 @@ class _Reader:
         part = {"type": ctype, "value": value, "base": base}
         e.setdefault("content", []).append(part)
         if ctype in _HTML_TYPES:
-            self.html.append((part, "value", base, ctype))
+            self.html[id(part), "value"] = (part, "value", base, ctype)
         if "summary" not in e:
             e["summary"] = value  # feedparser copies content to a missing summary
             self.pending(e, "summary", base, ctype)
 
     def pending(self, holder: dict[str, Any], key: str, base: str, ctype: str) -> None:
         """Note (or forget, when a plain value replaced it) HTML for resolve()."""
-        self.html = [h for h in self.html if h[0] is not holder or h[1] != key]
+        self.html.pop((id(holder), key), None)
         if ctype in _HTML_TYPES:
-            self.html.append((holder, key, base, ctype))
+            self.html[id(holder), key] = (holder, key, base, ctype)
 
     def resolve(self, e: dict[str, Any]) -> None:
         """feedparser rewrites HTML to make its links absolute against the element's
@@ -569,7 +571,7 @@ class _Reader:
         eff = (e.get("title_detail") or {}).get("base") or (e.get("summary_detail") or {}).get(
             "base"
         )
-        for holder, key, base, ctype in self.html:
+        for holder, key, base, ctype in self.html.values():
             value = holder[key]
             if "<" not in value and "&" not in value:
                 holder[key] = _fix_text(value)
