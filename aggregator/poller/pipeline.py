@@ -23,6 +23,7 @@ from aggregator.poller import drift, fulltext
 from aggregator.poller.hosts import HostGate
 from aggregator.poller.pool import ParsePool
 from aggregator.poller.work import Job
+from aggregator.poller.writer import PollWriter
 from aggregator.store import Claim, IngestStats, SourceUpdate, Store
 
 
@@ -39,6 +40,8 @@ class Deps:
     rng: random.Random
     # article pages being fetched, by URL, so two sources listing one story share a fetch
     pages_in_flight: dict[str, asyncio.Future[FullText]] = field(default_factory=dict)
+    # records polls that stored nothing in batches; None: a transaction per poll
+    writer: PollWriter | None = None
 
 
 async def poll_source(claim: Claim, source: Source, deps: Deps) -> tuple[PollResult, IngestStats]:
@@ -148,7 +151,13 @@ async def poll_source(claim: Claim, source: Source, deps: Deps) -> tuple[PollRes
         retry_after=started + retry_after if retry_after is not None else None,
         fetch_seconds=fetch_seconds,
     )
-    stats = await deps.store.call(deps.store.save_poll, claim, result, update, articles, started)
+    if articles or deps.writer is None:
+        stats = await deps.store.call(
+            deps.store.save_poll, claim, result, update, articles, started
+        )
+    else:  # a 304, the same bytes, a failure: written with the others that end meanwhile
+        await deps.writer.finish(claim, result, update)
+        stats = IngestStats()
     if source.fulltext and status.is_success:
         report = await fulltext.follow_up(source, deps, session)
         stats.changed_feeds |= report.stats.changed_feeds

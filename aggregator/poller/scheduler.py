@@ -28,6 +28,7 @@ from aggregator.poller.hosts import HostGate
 from aggregator.poller.pipeline import Deps, poll_source
 from aggregator.poller.pool import ParsePool
 from aggregator.poller.retention import RETENTION_EVERY, RetentionReport, run_retention
+from aggregator.poller.writer import PollWriter
 from aggregator.store import Claim, IngestStats, LeaseLost, SourceUpdate, Store
 
 log = logging.getLogger("aggregator.poll")
@@ -72,6 +73,7 @@ class Poller:
             context=Context(site.timezone, site.channels),
             clock=clock,
             rng=rng or random.Random(),
+            writer=PollWriter(store),
         )
         self._running: set[asyncio.Task[None]] = set()
         self._claiming = asyncio.Lock()
@@ -261,30 +263,36 @@ class Poller:
 
         self.on_poll(collect)
         give_up = time.monotonic() + self._lease().total_seconds()
+        # A source attempted since the pass began was polled by it: the claim skips it by
+        # its last_attempt_at, so no claim carries the list of ids still to do.
+        since = self.deps.clock()
+        ids = list(only or ())
         try:
             polled: set[str] = set()
             while True:
                 now = self.deps.clock()
                 free = self.concurrency - len(self._running)
                 claims: list[Claim] = []
-                if free > 0:
-                    wanted = [s for s in (only or self.site.sources) if s not in polled]
-                    if wanted:
-                        claims = await self.store.call(
-                            self.store.claim_due, now, free, self.owner, self._lease(), wanted, True
-                        )
+                # A claim reads every due row: take slots a few at a time, not one by one.
+                if free >= max(1, self.concurrency // 4) or not self._running:
+                    claims = await self.store.call(
+                        self.store.claim_due, now, free, self.owner, self._lease(), ids, True, since
+                    )
+                fresh = [c for c in claims if c.source_id not in polled]
                 for claim in claims:
+                    if claim.source_id in polled:  # released unpolled (left feeds.yaml)
+                        await self.store.call(self.store.release, claim)
+                        continue
                     polled.add(claim.source_id)
                     task = asyncio.create_task(self._poll(claim))
                     self._running.add(task)
                     task.add_done_callback(self._running.discard)
-                if not claims and not self._running:
+                if not fresh and not self._running:
                     # Done, unless due sources wait for their host (a gap, or polls other
                     # pollers have in flight there): then wait for the host's turn.
-                    wanted = [s for s in (only or self.site.sources) if s not in polled]
-                    if not wanted or time.monotonic() > give_up:
+                    if claims or time.monotonic() > give_up:
                         return done
-                    if not await self.store.call(self.store.count_due, now, wanted, True):
+                    if not await self.store.call(self.store.count_due, now, ids, True, since):
                         return done
                     await asyncio.sleep(HOST_WAIT_SECONDS)
                     continue

@@ -178,15 +178,29 @@ class Store:
         lease: timedelta,
         only: Sequence[str] = (),
         include_new: bool = False,
+        not_since: datetime | None = None,
     ) -> list[Claim]:
         with self._write() as conn, conn.begin():
             return sources.claim_due(
-                conn, now, limit, owner, lease, only=only, include_new=include_new
+                conn,
+                now,
+                limit,
+                owner,
+                lease,
+                only=only,
+                include_new=include_new,
+                not_since=not_since,
             )
 
-    def count_due(self, now: datetime, only: Sequence[str] = (), include_new: bool = False) -> int:
+    def count_due(
+        self,
+        now: datetime,
+        only: Sequence[str] = (),
+        include_new: bool = False,
+        not_since: datetime | None = None,
+    ) -> int:
         with self.engine.connect() as conn:
-            return sources.count_due(conn, now, only, include_new)
+            return sources.count_due(conn, now, only, include_new, not_since)
 
     def save_poll(
         self,
@@ -217,6 +231,12 @@ class Store:
                 if stats.changed_feeds:
                     notify(conn)  # servers listening read the change log at once
             return stats
+
+    def finish_polls(self, polls: Sequence[tuple[Claim, PollResult, SourceUpdate]]) -> list[bool]:
+        """Record polls that stored no articles (304, same bytes, failures) in one
+        transaction; each is True when recorded, False when its lease was lost."""
+        with self._write() as conn, conn.begin():
+            return sources.finish_polls(conn, polls)
 
     def pages_for(self, source_id: str, keys: Sequence[str]) -> dict[str, FullText]:
         """The article pages already fetched for these entries (fulltext sources)."""

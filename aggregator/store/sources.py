@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, and_, case, func, or_, select, true, update
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -155,6 +155,7 @@ def claim_due(
     *,
     only: Sequence[str] = (),
     include_new: bool = False,
+    not_since: datetime | None = None,
 ) -> list[Claim]:
     """Lease up to `limit` due sources atomically, within each host's limits.
 
@@ -165,7 +166,8 @@ def claim_due(
     sources … FROM due WHERE sources.id = due.id`, which can take no more than `n`
     rows. On SQLite the caller's BEGIN IMMEDIATE makes this one writer. `include_new`
     also takes sources never polled yet, whatever their start time (`poll --once` on
-    a new database polls everything).
+    a new database polls everything). `not_since` skips sources attempted at or after
+    it: a pass (`poll --once`) takes each source once without listing the ids it did.
     """
     if limit <= 0:
         return []
@@ -173,10 +175,10 @@ def claim_due(
     now_s = now.timestamp()
     hosts: list[str] | None = None
     if postgres:
-        hosts = _lock_due_hosts(conn, now, now_s, only, include_new, limit)
+        hosts = _lock_due_hosts(conn, now, now_s, only, include_new, limit, not_since)
         if not hosts:
             return []
-    allowed = _within_host_limits(now, now_s, only, include_new, hosts)
+    allowed = _within_host_limits(now, now_s, only, include_new, hosts, not_since)
     pick = select(C.id).where(C.id.in_(allowed))
     pick = pick.order_by(C.next_poll_at, C.id).limit(limit)
     if postgres:
@@ -237,14 +239,21 @@ def claim_due(
 
 
 def count_due(
-    conn: Connection, now: datetime, only: Sequence[str] = (), include_new: bool = False
+    conn: Connection,
+    now: datetime,
+    only: Sequence[str] = (),
+    include_new: bool = False,
+    not_since: datetime | None = None,
 ) -> int:
     """How many sources are due and not leased, whatever their hosts' limits."""
-    stmt = select(func.count()).select_from(SOURCES).where(_due(now, only, include_new))
+    due = _due(now, only, include_new, not_since)
+    stmt = select(func.count()).select_from(SOURCES).where(due)
     return int(conn.scalar(stmt) or 0)
 
 
-def _due(now: datetime, only: Sequence[str], include_new: bool) -> Any:
+def _due(
+    now: datetime, only: Sequence[str], include_new: bool, not_since: datetime | None = None
+) -> Any:
     due = and_(
         C.active.is_(True),
         C.paused.is_(False),
@@ -256,6 +265,8 @@ def _due(now: datetime, only: Sequence[str], include_new: bool) -> Any:
     )
     if only:
         due = and_(due, C.id.in_(list(only)))
+    if not_since is not None:
+        due = and_(due, or_(C.last_attempt_at.is_(None), C.last_attempt_at < not_since))
     return due
 
 
@@ -266,12 +277,13 @@ def _lock_due_hosts(
     only: Sequence[str],
     include_new: bool,
     limit: int,
+    not_since: datetime | None,
 ) -> list[str]:
     """Lock up to `limit` hosts with due sources, earliest due first, that no other claim
     holds now and whose next start is near (PostgreSQL; released at commit)."""
     due_hosts = (
         select(C.host, func.min(C.next_poll_at).label("first"))
-        .where(_due(now, only, include_new))
+        .where(_due(now, only, include_new, not_since))
         .group_by(C.host)
         .subquery("due_hosts")
     )
@@ -301,6 +313,7 @@ def _within_host_limits(
     only: Sequence[str],
     include_new: bool,
     hosts: Sequence[str] | None = None,
+    not_since: datetime | None = None,
 ) -> Any:
     """Ids of due sources whose host can take one more request now.
 
@@ -324,7 +337,10 @@ def _within_host_limits(
             .over(partition_by=C.host, order_by=(C.next_poll_at, C.id))
             .label("rn"),
         )
-        .where(_due(now, only, include_new), C.host.in_(hosts) if hosts is not None else true())
+        .where(
+            _due(now, only, include_new, not_since),
+            C.host.in_(hosts) if hosts is not None else true(),
+        )
         .subquery("ranked")
     )
     R, B = ranked.c, busy.c
@@ -371,10 +387,8 @@ def _book_hosts(
     return starts
 
 
-def finish_poll(
-    conn: Connection, claim: Claim, result: PollResult, update_: SourceUpdate, new_entries: int
-) -> None:
-    """Record a poll's outcome and release the lease; refused if the lease was lost."""
+def _outcome(result: PollResult, update_: SourceUpdate) -> dict[str, Any]:
+    """The columns every poll sets, as plain values (the failure count aside)."""
     ok = result.status.is_success
     values: dict[str, Any] = {
         "status": result.status.value,
@@ -385,22 +399,32 @@ def finish_poll(
             result.fetch_seconds if result.fetch_seconds is not None else result.duration, 4
         ),
         "bytes_last": result.bytes,
-        "entries_new_last": new_entries,
-        "entries_total": C.entries_total + new_entries,
         "next_poll_at": result.next_poll_at,
         "next_poll_reason": result.next_poll_reason,
         "retry_after": result.retry_after,
         "lease_owner": None,
         "lease_expires": None,
-        "consecutive_failures": 0 if ok else C.consecutive_failures + 1,
         "warnings": list(update_.warnings) or None,
     }
     if ok:
+        values["consecutive_failures"] = 0
         values["last_success_at"] = result.started
         if result.entries_seen or result.status.value == "ok":
             values["entries_seen_last"] = result.entries_seen
     if update_.validators is not None:
         values["etag"], values["last_modified"], values["body_hash"] = update_.validators
+    return values
+
+
+def finish_poll(
+    conn: Connection, claim: Claim, result: PollResult, update_: SourceUpdate, new_entries: int
+) -> None:
+    """Record a poll's outcome and release the lease; refused if the lease was lost."""
+    values = _outcome(result, update_)
+    values["entries_new_last"] = new_entries
+    values["entries_total"] = C.entries_total + new_entries
+    if not result.status.is_success:
+        values["consecutive_failures"] = C.consecutive_failures + 1
     if update_.effective_url:
         values["effective_url"] = update_.effective_url
         values["host"] = host_of(update_.effective_url)
@@ -425,6 +449,50 @@ def finish_poll(
         raise LeaseLost(f"store: lease on {claim.source_id!r} (token {claim.token}) was lost")
     if update_.effective_url:
         add_hosts(conn, [host_of(update_.effective_url)])
+
+
+def _simple(update_: SourceUpdate) -> bool:
+    """Nothing but the outcome and validators to write (every 304 and same-bytes poll)."""
+    return update_ == SourceUpdate(validators=update_.validators, warnings=update_.warnings)
+
+
+def finish_polls(
+    conn: Connection, polls: Sequence[tuple[Claim, PollResult, SourceUpdate]]
+) -> list[bool]:
+    """Record polls that stored no articles: one executemany per shape of row, so a batch
+    of 304s costs one statement. Each is True when recorded, False when its lease was lost
+    (then that shape's rows are written one by one, to tell which)."""
+    recorded = [True] * len(polls)
+    shapes: dict[tuple[bool, tuple[str, ...]], list[tuple[int, dict[str, Any]]]] = {}
+    for i, (claim, result, update_) in enumerate(polls):
+        if not _simple(update_):
+            try:
+                finish_poll(conn, claim, result, update_, 0)
+            except LeaseLost:
+                recorded[i] = False
+            continue
+        row = _outcome(result, update_)
+        row["entries_new_last"] = 0
+        key = (result.status.is_success, tuple(sorted(row)))
+        row.update(_id=claim.source_id, _token=claim.token, _owner=claim.owner)
+        shapes.setdefault(key, []).append((i, row))
+    for (ok, _), rows in shapes.items():
+        stmt = update(SOURCES).where(
+            C.id == bindparam("_id"),
+            C.lease_token == bindparam("_token"),
+            C.lease_owner == bindparam("_owner"),
+        )
+        if not ok:
+            stmt = stmt.values(consecutive_failures=C.consecutive_failures + 1)
+        with conn.begin_nested() as savepoint:
+            done = conn.execute(stmt, [row for _, row in rows])
+            if done.rowcount == len(rows):
+                continue
+            savepoint.rollback()
+        for i, row in rows:  # some lease was lost: find which
+            one = conn.execute(stmt, row)
+            recorded[i] = one.rowcount == 1
+    return recorded
 
 
 def health(conn: Connection) -> list[Any]:
