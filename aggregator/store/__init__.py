@@ -31,6 +31,16 @@ from aggregator.store.tables import ENTRIES, FEED_CHANGES, SOURCES, STORIES
 
 P = ParamSpec("P")
 R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
+READERS = 2  # threads for reads, beside the writers'
+
+
+def reading(fn: F) -> F:
+    """Marks a method that only reads: `Store.call` runs it on the readers' threads, so a
+    feed request never queues behind polls' writes (one writer thread on SQLite, where
+    WAL lets readers run beside the writer)."""
+    fn._store_reads = True  # type: ignore[attr-defined]
+    return fn
 
 __all__ = ["Claim", "IngestStats", "LeaseLost", "Refiled", "SourceUpdate", "Store", "StoryRecord"]
 
@@ -50,17 +60,20 @@ class Store:
             raise
         threads = 1 if self.dialect == "sqlite" else 4
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="store")
+        self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="store-read")
         self._regions: dict[str, tuple[str, ...]] = {}
         self._site: Site | None = None
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
         self.engine.dispose()
 
     async def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run a store method on the store's threads."""
+        """Run a store method on the store's threads (the readers' for `reading` ones)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        pool = self._readers if getattr(fn, "_store_reads", False) else self._executor
+        return await loop.run_in_executor(pool, functools.partial(fn, *args, **kwargs))
 
     def _write(self) -> Any:
         return self.engine.connect().execution_options(write=True)
@@ -316,20 +329,24 @@ class Store:
 
     # ---------------------------------------------------------------- reading
 
+    @reading
     def read_page(self, query: FeedQuery, guid_prefix: str) -> tuple[list[FeedItem], Cursor | None]:
         with self.engine.connect() as conn:
             return feeds.read_page(conn, query, guid_prefix)
 
+    @reading
     def newer_page(self, feed_key: str, first: Cursor, size: int) -> Cursor | None:
         """The cursor of the page just newer than one starting at `first` (None: the first)."""
         with self.engine.connect() as conn:
             return paging.newer_page(conn, feed_key, first, size)
 
+    @reading
     def story(self, story_id: int, guid_prefix: str) -> StoryRecord | None:
         """One story, its copies and its feeds (GET /api/articles/{id})."""
         with self.engine.connect() as conn:
             return read_story(conn, story_id, guid_prefix)
 
+    @reading
     def health(self) -> list[Any]:
         with self.engine.connect() as conn:
             return sources.health(conn)
@@ -338,15 +355,18 @@ class Store:
         """What a server waits on between two reads of the change log (store.notify)."""
         return ChangeListener(self.engine)
 
+    @reading
     def last_change(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.max(FEED_CHANGES.c.seq))) or 0)
 
+    @reading
     def changes_since(self, seq: int) -> tuple[int, set[str]]:
         """Feeds changed after `seq`, and the newest seq seen."""
         with self.engine.connect() as conn:
             return _changes_since(conn, seq)
 
+    @reading
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             return {
