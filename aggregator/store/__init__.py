@@ -42,6 +42,7 @@ def reading(fn: F) -> F:
     fn._store_reads = True  # type: ignore[attr-defined]
     return fn
 
+
 __all__ = ["Claim", "IngestStats", "LeaseLost", "Refiled", "SourceUpdate", "Store", "StoryRecord"]
 
 

@@ -11,14 +11,27 @@ and books the host's next start `host_gap` later in `hosts`, whichever poller cl
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, true, update
+from sqlalchemy import (
+    Connection,
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -173,45 +186,25 @@ def claim_due(
         return []
     postgres = conn.dialect.name == "postgresql"
     now_s = now.timestamp()
-    hosts: list[str] | None = None
+    shape = Shape(bool(only), include_new, not_since is not None)
+    params: dict[str, Any] = {"now": now, "now_s": now_s, "limit": limit}
+    if only:
+        params["only"] = list(only)
+    if not_since is not None:
+        params["not_since"] = not_since
     if postgres:
-        hosts = _lock_due_hosts(conn, now, now_s, only, include_new, limit, not_since)
+        hosts = list(conn.execute(_lock_hosts_statement(shape), params).scalars())
         if not hosts:
             return []
-    allowed = _within_host_limits(now, now_s, only, include_new, hosts, not_since)
-    pick = select(C.id).where(C.id.in_(allowed))
-    pick = pick.order_by(C.next_poll_at, C.id).limit(limit)
-    if postgres:
-        due = pick.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
-        stmt = SOURCES.update().where(C.id == due.c.id)
+        params["hosts"] = hosts
     else:
-        ids = list(conn.execute(pick).scalars())
+        ids = list(conn.execute(_pick_statement(shape, False), params).scalars())
         if not ids:
             return []
-        stmt = SOURCES.update().where(C.id.in_(ids))
+        params["ids"] = ids
     expires = now + lease
-    rows = conn.execute(
-        stmt.values(
-            lease_owner=owner, lease_token=C.lease_token + 1, lease_expires=expires
-        ).returning(
-            C.id,
-            C.url,
-            C.effective_url,
-            C.lease_token,
-            C.etag,
-            C.last_modified,
-            C.body_hash,
-            C.consecutive_failures,
-            C.entries_total,
-            C.entries_seen_last,
-            C.hint_floor_s,
-            C.hint_reason,
-            C.next_poll_at,
-            C.seen_counts,
-            C.host,
-            C.host_gap_s,
-        )
-    ).all()
+    params.update(owner=owner, expires=expires)
+    rows = conn.execute(_lease_statement(shape, postgres), params).all()
     starts = _book_hosts(conn, [(r.host, r.host_gap_s) for r in rows if r.host_gap_s > 0], now_s)
     claims = [
         Claim(
@@ -246,56 +239,109 @@ def count_due(
     not_since: datetime | None = None,
 ) -> int:
     """How many sources are due and not leased, whatever their hosts' limits."""
-    due = _due(now, only, include_new, not_since)
-    stmt = select(func.count()).select_from(SOURCES).where(due)
-    return int(conn.scalar(stmt) or 0)
+    shape = Shape(bool(only), include_new, not_since is not None)
+    stmt = select(func.count()).select_from(SOURCES).where(_due(shape))
+    params = {"now": now, "only": list(only), "not_since": not_since}
+    return int(conn.scalar(stmt, params) or 0)
 
 
-def _due(
-    now: datetime, only: Sequence[str], include_new: bool, not_since: datetime | None = None
-) -> Any:
+class Shape(NamedTuple):
+    """Which filters a claim has: its statements are built once per shape, with the
+    values as parameters (building them took most of a claim's time)."""
+
+    only: bool  # only the ids in the "only" parameter
+    include_new: bool
+    not_since: bool  # only sources not attempted since the "not_since" parameter
+
+
+NOW: Any = bindparam("now", type_=C.next_poll_at.type)
+NOW_S: Any = bindparam("now_s", type_=Float)
+SINCE: Any = bindparam("not_since", type_=C.last_attempt_at.type)
+ONLY: Any = bindparam("only", expanding=True)
+RETURNED = (
+    C.id,
+    C.url,
+    C.effective_url,
+    C.lease_token,
+    C.etag,
+    C.last_modified,
+    C.body_hash,
+    C.consecutive_failures,
+    C.entries_total,
+    C.entries_seen_last,
+    C.hint_floor_s,
+    C.hint_reason,
+    C.next_poll_at,
+    C.seen_counts,
+    C.host,
+    C.host_gap_s,
+)
+
+
+@functools.cache
+def _pick_statement(shape: Shape, postgres: bool) -> Any:
+    """The ids to lease: the earliest due within their hosts' limits, at most "limit"."""
+    hosts: Any = bindparam("hosts", expanding=True) if postgres else None
+    allowed = _within_host_limits(shape, hosts)
+    pick = select(C.id).where(C.id.in_(allowed))
+    return pick.order_by(C.next_poll_at, C.id).limit(bindparam("limit", type_=Integer))
+
+
+@functools.cache
+def _lease_statement(shape: Shape, postgres: bool) -> Any:
+    """Lease the picked sources (PostgreSQL: picked and leased in one statement)."""
+    if postgres:
+        due = (
+            _pick_statement(shape, True)
+            .with_for_update(skip_locked=True)
+            .cte("due")
+            .prefix_with("MATERIALIZED")
+        )
+        stmt = SOURCES.update().where(C.id == due.c.id)
+    else:
+        stmt = SOURCES.update().where(C.id.in_(bindparam("ids", expanding=True)))
+    return stmt.values(
+        lease_owner=bindparam("owner"),
+        lease_token=C.lease_token + 1,
+        lease_expires=bindparam("expires", type_=C.lease_expires.type),
+    ).returning(*RETURNED)
+
+
+def _due(shape: Shape) -> Any:
     due = and_(
         C.active.is_(True),
         C.paused.is_(False),
         C.gone.is_(False),
-        or_(C.next_poll_at <= now, C.last_attempt_at.is_(None))
-        if include_new
-        else C.next_poll_at <= now,
-        or_(C.lease_expires.is_(None), C.lease_expires < now),
+        or_(C.next_poll_at <= NOW, C.last_attempt_at.is_(None))
+        if shape.include_new
+        else C.next_poll_at <= NOW,
+        or_(C.lease_expires.is_(None), C.lease_expires < NOW),
     )
-    if only:
-        due = and_(due, C.id.in_(list(only)))
-    if not_since is not None:
-        due = and_(due, or_(C.last_attempt_at.is_(None), C.last_attempt_at < not_since))
+    if shape.only:
+        due = and_(due, C.id.in_(ONLY))
+    if shape.not_since:
+        due = and_(due, or_(C.last_attempt_at.is_(None), C.last_attempt_at < SINCE))
     return due
 
 
-def _lock_due_hosts(
-    conn: Connection,
-    now: datetime,
-    now_s: float,
-    only: Sequence[str],
-    include_new: bool,
-    limit: int,
-    not_since: datetime | None,
-) -> list[str]:
-    """Lock up to `limit` hosts with due sources, earliest due first, that no other claim
+@functools.cache
+def _lock_hosts_statement(shape: Shape) -> Any:
+    """Lock up to "limit" hosts with due sources, earliest due first, that no other claim
     holds now and whose next start is near (PostgreSQL; released at commit)."""
     due_hosts = (
         select(C.host, func.min(C.next_poll_at).label("first"))
-        .where(_due(now, only, include_new, not_since))
+        .where(_due(shape))
         .group_by(C.host)
         .subquery("due_hosts")
     )
-    stmt = (
+    return (
         select(H.host)
         .join(due_hosts, due_hosts.c.host == H.host)
-        .where(H.next_start_s <= now_s + HOST_HORIZON_S)
+        .where(H.next_start_s <= NOW_S + HOST_HORIZON_S)
         .order_by(due_hosts.c.first, H.host)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
         .with_for_update(of=HOSTS, skip_locked=True)
     )
-    return list(conn.execute(stmt).scalars())
 
 
 def add_hosts(conn: Connection, hosts: Sequence[str]) -> None:
@@ -307,14 +353,7 @@ def add_hosts(conn: Connection, hosts: Sequence[str]) -> None:
     conn.execute(insert(HOSTS).on_conflict_do_nothing(index_elements=[H.host]), rows)
 
 
-def _within_host_limits(
-    now: datetime,
-    now_s: float,
-    only: Sequence[str],
-    include_new: bool,
-    hosts: Sequence[str] | None = None,
-    not_since: datetime | None = None,
-) -> Any:
+def _within_host_limits(shape: Shape, hosts: Any = None) -> Any:
     """Ids of due sources whose host can take one more request now.
 
     A host's live leases are its requests in flight: the k-th due source of a host is
@@ -323,7 +362,7 @@ def _within_host_limits(
     """
     busy = (
         select(C.host, func.count().label("n"))
-        .where(C.lease_expires >= now)
+        .where(C.lease_expires >= NOW)
         .group_by(C.host)
         .subquery("busy")
     )
@@ -338,7 +377,7 @@ def _within_host_limits(
             .label("rn"),
         )
         .where(
-            _due(now, only, include_new, not_since),
+            _due(shape),
             C.host.in_(hosts) if hosts is not None else true(),
         )
         .subquery("ranked")
@@ -353,7 +392,7 @@ def _within_host_limits(
                 R.host_gap_s <= 0,
                 and_(
                     R.rn == 1,
-                    or_(H.next_start_s.is_(None), H.next_start_s <= now_s + HOST_HORIZON_S),
+                    or_(H.next_start_s.is_(None), H.next_start_s <= NOW_S + HOST_HORIZON_S),
                 ),
             ),
         )
