@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, select
 
 from aggregator.config import load_text
+from aggregator.model import PollStatus
 from aggregator.store import SourceUpdate, Store
 from aggregator.store.tables import HOSTS, SOURCES
 from tests.factories import NOW, poll_result
@@ -189,4 +190,32 @@ async def test_poll_once_waits_for_each_hosts_turn(origin, sqlite_url: str) -> N
     finally:
         await session.close()
         await pool.close()
+        store.close()
+
+
+def test_polls_recorded_in_a_batch_refuse_only_the_lost_lease(db_url: str) -> None:
+    store = open_store(db_url, ("f.example.cn", 3, 3, "0s"))
+    try:
+        claims = store.claim_due(NOW, 3, "p1", LEASE)
+        later = NOW + LEASE + timedelta(seconds=1)
+        (stolen,) = store.claim_due(later, 1, "p2", LEASE)  # p1's lease on one ran out
+        validators = ('"e"', None, "hash")
+        statuses = [PollStatus.ERROR] + [PollStatus.NOT_MODIFIED] * 2  # two shapes of row
+        polls = [
+            (c, poll_result(c.source_id, s, started=NOW), SourceUpdate(validators=validators))
+            for c, s in zip(claims, statuses, strict=True)
+        ]
+        recorded = store.finish_polls(polls)
+        assert recorded == [c.source_id != stolen.source_id for c in claims]
+        with store.engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(select(SOURCES))}
+        for c, status in zip(claims, statuses, strict=True):
+            row = rows[c.source_id]
+            if c.source_id == stolen.source_id:
+                assert (row.lease_owner, row.etag) == ("p2", None)
+                continue
+            assert (row.lease_owner, row.etag, row.body_hash) == (None, '"e"', "hash")
+            assert row.status == status.value
+            assert row.consecutive_failures == (1 if status is PollStatus.ERROR else 0)
+    finally:
         store.close()

@@ -1,0 +1,31 @@
+"""bench/poll.py at toy size: it runs its three passes and prints its table (performance
+itself is measured by hand; nothing here is timed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_poll_bench_runs_its_passes_and_prints_its_table() -> None:
+    out = subprocess.run(
+        [sys.executable, "bench/poll.py", "--sources", "5", "--entries", "5"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    rows = {(line[:9].strip(), line[10:16].strip()): line for line in out.stdout.splitlines()}
+    # every pass polled every source, and the server answered as the pass wants
+    assert rows[("first", "ours")].endswith("200×5")
+    assert rows[("304", "ours")].endswith("304×5")
+    assert rows[("200 same", "ours")].endswith("200×5")
+    # reader's rows when it is installed here, else a note saying it was skipped
+    assert ("first", "reader") in rows or "not installed" in out.stdout
