@@ -6,7 +6,8 @@ universe of bench/sources.py; another process (`--hammer`, an aiohttp client) as
 loop: a slow answer does not delay the next request), until its stdin closes, then
 prints the latencies. Twice: from the moment the service answers until every source was
 polled once (new sources start spread over 30 s, so the poll overlaps the whole window),
-then for the same time with nothing polling (every source next due in an hour).
+or for `--window` seconds; then `aggregator serve` alone on the same database (the
+same articles, nothing polling) for as long, at most 30 s.
 """
 
 from __future__ import annotations
@@ -93,32 +94,47 @@ def latency(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp, SourceServer(args.sources, args.entries) as server:
         work = Path(tmp)
         config = write_config(server.base, args.sources, args.concurrency, work)
-        port = free_port()
-        cmd = [sys.executable, "-m", "aggregator", "run", "--config", str(config)]
-        cmd += ["--db", str(work / "run.sqlite"), "--port", str(port), "--no-watch"]
-        cmd += ["--workers", str(args.workers), "--concurrency", str(args.concurrency)]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with open(work / "run.log", "wb") as log:
-            service = subprocess.Popen(cmd, stderr=log, stdout=subprocess.DEVNULL, env=env)
-        try:
+        db = str(work / "run.sqlite")
+
+        def start(role: str) -> tuple[subprocess.Popen[bytes], str]:
+            port = free_port()
+            cmd = [sys.executable, "-m", "aggregator", role, "--config", str(config)]
+            cmd += ["--db", db, "--port", str(port), "--no-watch"]
+            if role == "run":
+                cmd += ["--workers", str(args.workers), "--concurrency", str(args.concurrency)]
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            with open(work / f"{role}.log", "wb") as log:
+                proc = subprocess.Popen(cmd, stderr=log, stdout=subprocess.DEVNULL, env=env)
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 120
             while True:
                 try:
                     with urllib.request.urlopen(base + FEED, timeout=5) as resp:
                         resp.read()
-                        break
+                        return proc, base
                 except OSError:
-                    if time.monotonic() > deadline or service.poll() is not None:
-                        raise SystemExit((work / "run.log").read_text()[-3000:]) from None
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        proc.kill()
+                        raise SystemExit((work / f"{role}.log").read_text()[-3000:]) from None
                     time.sleep(0.2)
 
-            def polled() -> bool:
-                return sum(statuses(server.base).values()) >= args.sources
+        stop_at = time.monotonic() + args.window
 
+        def polled() -> bool:
+            done = sum(statuses(server.base).values()) >= args.sources
+            return done or time.monotonic() > stop_at
+
+        service, base = start("run")
+        try:
             during = _measure(base + FEED, args.rate, polled)
-            window = during[2]
-            end = time.monotonic() + window
+            polls = sum(statuses(server.base).values())
+        finally:
+            service.terminate()
+            service.wait(30)
+        # The same database, served with nothing polling.
+        service, base = start("serve")
+        try:
+            end = time.monotonic() + min(during[2], 30)
             idle = _measure(base + FEED, args.rate, lambda: time.monotonic() > end)
         finally:
             service.terminate()
@@ -128,10 +144,11 @@ def latency(args: argparse.Namespace) -> None:
             f"{args.workers} --concurrency {args.concurrency}` on SQLite; GET {FEED} at "
             f"{args.rate:g}/s from another process"
         )
+        print(f"sources polled during the measured window: {polls} of {args.sources}")
         print(f"{'':<22} {'requests':>8} {'failed':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}")
         for name, (lat, failed, _seconds) in (
             (f"first poll ({seconds_of(during)})", during),
-            (f"nothing polling ({seconds_of(idle)})", idle),
+            (f"serve alone ({seconds_of(idle)})", idle),
         ):
             print(
                 f"{name:<22} {len(lat):>8} {failed:>6} {_pct(lat, 50):>7.1f} "

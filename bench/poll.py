@@ -218,6 +218,9 @@ def main() -> None:
     parser.add_argument("--no-reader", action="store_true", help="skip reader")
     parser.add_argument("--latency", action="store_true", help="feed latency during a poll")
     parser.add_argument("--rate", type=float, default=50.0, help="--latency: requests/s")
+    parser.add_argument(
+        "--window", type=float, default=60.0, help="--latency: seconds measured during the poll"
+    )
     parser.add_argument("--child", choices=["reader", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
