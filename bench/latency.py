@@ -102,9 +102,8 @@ def latency(args: argparse.Namespace) -> None:
             cmd += ["--db", db, "--port", str(port), "--no-watch"]
             if role == "run":
                 cmd += ["--workers", str(args.workers), "--concurrency", str(args.concurrency)]
-            env = {**os.environ, "PYTHONPATH": str(ROOT)}
             with open(work / f"{role}.log", "wb") as log:
-                proc = subprocess.Popen(cmd, stderr=log, stdout=subprocess.DEVNULL, env=env)
+                proc = subprocess.Popen(cmd, stderr=log, stdout=subprocess.DEVNULL, env=_env())
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 120
             while True:
@@ -124,13 +123,24 @@ def latency(args: argparse.Namespace) -> None:
             done = sum(statuses(server.base).values()) >= args.sources
             return done or time.monotonic() > stop_at
 
-        service, base = start("run")
+        poller = None
+        if args.split:  # the poller in a process of its own, beside the server
+            service, base = start("serve")
+            cmd = [sys.executable, "-m", "aggregator", "poll", "--config", str(config)]
+            cmd += ["--db", db, "--no-watch", "--workers", str(args.workers)]
+            cmd += ["--concurrency", str(args.concurrency)]
+            with open(work / "poll.log", "wb") as log:
+                poller = subprocess.Popen(cmd, stderr=log, stdout=subprocess.DEVNULL, env=_env())
+        else:
+            service, base = start("run")
         try:
             during = _measure(base + FEED, args.rate, polled)
             polls = sum(statuses(server.base).values())
         finally:
-            service.terminate()
-            service.wait(30)
+            for proc in (service, poller):
+                if proc is not None:
+                    proc.terminate()
+                    proc.wait(30)
         # The same database, served with nothing polling.
         service, base = start("serve")
         try:
@@ -139,8 +149,9 @@ def latency(args: argparse.Namespace) -> None:
         finally:
             service.terminate()
             service.wait(30)
+        how = "serve` + `aggregator poll" if args.split else "run"
         print(
-            f"{args.sources} feeds × {args.entries} entries; `aggregator run --workers "
+            f"{args.sources} feeds × {args.entries} entries; `aggregator {how} --workers "
             f"{args.workers} --concurrency {args.concurrency}` on SQLite; GET {FEED} at "
             f"{args.rate:g}/s from another process"
         )
@@ -154,6 +165,10 @@ def latency(args: argparse.Namespace) -> None:
                 f"{name:<22} {len(lat):>8} {failed:>6} {_pct(lat, 50):>7.1f} "
                 f"{_pct(lat, 99):>7.1f} {max(lat, default=0):>7.1f}"
             )
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def seconds_of(run: tuple[list[float], int, float]) -> str:

@@ -221,6 +221,9 @@ def main() -> None:
     parser.add_argument(
         "--window", type=float, default=60.0, help="--latency: seconds measured during the poll"
     )
+    parser.add_argument(
+        "--split", action="store_true", help="--latency: `serve` and `poll` processes, not `run`"
+    )
     parser.add_argument("--child", choices=["reader", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
