@@ -198,7 +198,12 @@ def claim_due(
             return []
         params["hosts"] = hosts
     else:
-        ids = list(conn.execute(_pick_statement(shape, False), params).scalars())
+        # First among the earliest due rows only (an index range, not every due row);
+        # when host limits leave that short of `limit`, among them all.
+        params["window"] = limit * 4 + 32
+        ids = list(conn.execute(_pick_statement(shape, False, True), params).scalars())
+        if len(ids) < limit:
+            ids = list(conn.execute(_pick_statement(shape, False), params).scalars())
         if not ids:
             return []
         params["ids"] = ids
@@ -279,10 +284,15 @@ RETURNED = (
 
 
 @functools.cache
-def _pick_statement(shape: Shape, postgres: bool) -> Any:
-    """The ids to lease: the earliest due within their hosts' limits, at most "limit"."""
+def _pick_statement(shape: Shape, postgres: bool, windowed: bool = False) -> Any:
+    """The ids to lease: the earliest due within their hosts' limits, at most "limit".
+
+    `windowed` ranks only the "window" earliest due rows: a host's rows among them are
+    its earliest, so their ranks are the same as among all due rows, and when this finds
+    "limit" rows they are the very rows the whole query would pick.
+    """
     hosts: Any = bindparam("hosts", expanding=True) if postgres else None
-    allowed = _within_host_limits(shape, hosts)
+    allowed = _within_host_limits(shape, hosts, windowed)
     pick = select(C.id).where(C.id.in_(allowed))
     return pick.order_by(C.next_poll_at, C.id).limit(bindparam("limit", type_=Integer))
 
@@ -353,7 +363,7 @@ def add_hosts(conn: Connection, hosts: Sequence[str]) -> None:
     conn.execute(insert(HOSTS).on_conflict_do_nothing(index_elements=[H.host]), rows)
 
 
-def _within_host_limits(shape: Shape, hosts: Any = None) -> Any:
+def _within_host_limits(shape: Shape, hosts: Any = None, windowed: bool = False) -> Any:
     """Ids of due sources whose host can take one more request now.
 
     A host's live leases are its requests in flight: the k-th due source of a host is
@@ -379,6 +389,14 @@ def _within_host_limits(shape: Shape, hosts: Any = None) -> Any:
         .where(
             _due(shape),
             C.host.in_(hosts) if hosts is not None else true(),
+            C.id.in_(
+                select(C.id)
+                .where(_due(shape))
+                .order_by(C.next_poll_at, C.id)
+                .limit(bindparam("window", type_=Integer))
+            )
+            if windowed
+            else true(),
         )
         .subquery("ranked")
     )
