@@ -26,8 +26,10 @@ poller's own process (its parser workers excluded): the per-poll overhead that b
 the 304 rate.
 
 `--latency` instead starts `aggregator run` over the sources and, from another process,
-asks one cached feed (/feeds/region/linyi.atom) at a steady rate: once while the first
-poll of every source runs, once after it, with nothing polling, and prints p50/p99/max.
+asks one cached feed (/feeds/region/linyi.atom) at a steady rate: while the first poll
+runs (until every source was polled, or `--window` seconds), then against `aggregator
+serve` alone on the same database, and prints p50/p99/max (bench/latency.py). `--split`
+runs `serve` and `poll` as two processes instead of `run`.
 """
 
 from __future__ import annotations
