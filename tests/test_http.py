@@ -222,7 +222,7 @@ async def test_concurrent_requests_for_a_cold_feed_render_it_once(served, store)
 def test_max_age_follows_the_fastest_source_of_the_feed() -> None:
     text = site_config().site  # every source 1m: the floor of 60 s
     rt = SimpleNamespace(site=text)
-    assert max_age(rt, FeedScope("region", region="linyi")) == 60
+    assert max_age(rt.site, FeedScope("region", region="linyi")) == 60
     config = site_config(
         text="""\
 site: {title: t, base_url: http://news.example.org}
@@ -239,10 +239,10 @@ regions:
 """
     )
     rt = SimpleNamespace(site=config.site)
-    assert max_age(rt, FeedScope("source", source="slow")) == 900  # capped at 15 minutes
-    assert max_age(rt, FeedScope("source", source="fast")) == 150  # a quarter of 10 minutes
-    assert max_age(rt, FeedScope("region", region="linyi")) == 150
-    assert max_age(rt, FeedScope("channel", channel="politics")) == 150
+    assert max_age(rt.site, FeedScope("source", source="slow")) == 900  # capped at 15 minutes
+    assert max_age(rt.site, FeedScope("source", source="fast")) == 150  # a quarter of 10 minutes
+    assert max_age(rt.site, FeedScope("region", region="linyi")) == 150
+    assert max_age(rt.site, FeedScope("channel", channel="politics")) == 150
 
 
 # ---------------------------------------------------------------- CORS

@@ -14,9 +14,9 @@ from aggregator.observability import SOURCE_HEALTH
 from aggregator.publish import render_opml
 from aggregator.timefmt import iso_or_none
 from aggregator.web import health
-from aggregator.web.cache import Rendered
-from aggregator.web.feeds import CORS, respond
-from aggregator.web.runtime import RUNTIME
+from aggregator.web.cache import CORS, Rendered
+from aggregator.web.feeds import respond
+from aggregator.web.runtime import RUNTIME, runtime_of
 
 
 class HasSite(Protocol):
@@ -61,7 +61,7 @@ def source_record(rt: HasSite, row: Any) -> dict[str, Any]:
 
 async def sources(request: web.Request) -> web.Response:
     """Every source's health; `?status=` and `?sort=[-]KEY` as on /sources."""
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
     status = health.parse_status(request.query)
     sort, descending = (
         health.parse_sort(request.query) if "sort" in request.query else (None, False)
@@ -78,7 +78,7 @@ async def sources(request: web.Request) -> web.Response:
 
 
 async def config(request: web.Request) -> web.Response:
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
     site = rt.site
     body = {
         "path": rt.config.path,
@@ -153,11 +153,11 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def opml(request: web.Request) -> web.StreamResponse:
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
 
     async def build() -> Rendered:
         body = render_opml(rt.site, rt.site.base_url, rt.loaded_at)
-        return Rendered.make(body, "text/x-opml; charset=utf-8", rt.loaded_at, "config")
+        return Rendered.make(body, "text/x-opml; charset=utf-8", rt.loaded_at, "config", 300)
 
     rendered = await rt.cache.get_or_render(f"opml|{rt.config.sha256}", "config", build)
-    return respond(request, rendered, max_age=300)
+    return respond(request, rendered)

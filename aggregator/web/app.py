@@ -12,7 +12,6 @@ from aiohttp import web
 
 from aggregator.store.notify import ChangeListener
 from aggregator.web import edge
-from aggregator.web.middleware import errors, reload_retry
 from aggregator.web.pages import JINJA, make_env
 from aggregator.web.routes import setup_routes
 from aggregator.web.runtime import RUNTIME, Runtime
@@ -27,7 +26,7 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 def make_app(runtime: Runtime) -> web.Application:
     app = web.Application(
-        middlewares=[edge.cors, errors, edge.limits, reload_retry],
+        middlewares=[edge.edge],
         client_max_size=MAX_REQUEST_BYTES,
     )
     app[RUNTIME] = runtime

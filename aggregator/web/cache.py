@@ -12,13 +12,26 @@ import gzip
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import format_datetime
 
 import brotli  # type: ignore[import-untyped,unused-ignore]  # no stubs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 MIN_COMPRESS = 1024  # smaller bodies gain less than the headers cost
 BROTLI_QUALITY = 6  # near 11's size at a fraction of its time; renders run on the event loop
+# Public reads (feeds, the JSON API) may be fetched from any site's scripts (see web.edge).
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Last-Modified"}
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One content coding of a rendered entry, with the headers it is always sent with."""
+
+    body: bytes
+    ok: CIMultiDictProxy[str]  # the 200's headers (Content-Type, -Encoding, ETag, caching)
+    not_modified: CIMultiDictProxy[str]  # the 304's: the same, minus the body's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,22 +43,65 @@ class Rendered:
     feed_key: str
     gzipped: bytes  # compressed once here, not per request; b"" when not worth it
     brotli: bytes = b""
+    max_age: int = 60  # Cache-Control max-age, decided at render time
+    # Built on first use, per (coding, cors): a cache hit copies them instead of building.
+    _variants: dict[tuple[str | None, bool], Variant] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @staticmethod
     def make(
-        body: bytes, content_type: str, last_modified: datetime | None, feed_key: str
+        body: bytes,
+        content_type: str,
+        last_modified: datetime | None,
+        feed_key: str,
+        max_age: int = 60,
+        *,
+        codings: Iterable[str] = ("gzip", "br"),
     ) -> Rendered:
+        """Hash and compress once: every later answer from this entry reuses the bytes."""
         etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         gz = br = b""
         if len(body) >= MIN_COMPRESS:
-            gz = gzip.compress(body, 6, mtime=0)
-            br = brotli.compress(body, quality=BROTLI_QUALITY)
-        return Rendered(body, content_type, etag, last_modified, feed_key, gz, br)
+            if "gzip" in codings:
+                gz = gzip.compress(body, 6, mtime=0)
+            if "br" in codings:
+                br = brotli.compress(body, quality=BROTLI_QUALITY)
+        if last_modified is not None:
+            last_modified = last_modified.replace(microsecond=0)  # HTTP dates have seconds
+        return Rendered(body, content_type, etag, last_modified, feed_key, gz, br, max_age)
 
     def encoded(self, coding: str | None) -> bytes | None:
         """The body in a content coding (gzip, br), or None when there is no such variant."""
         found = {"gzip": self.gzipped, "br": self.brotli}.get(coding or "")
         return found or None
+
+    def variant(self, coding: str | None, cors: bool) -> Variant:
+        """The body in `coding` (identity when there is no such variant) and its headers."""
+        key = (coding, cors)
+        found = self._variants.get(key)
+        if found is None:
+            found = self._variants[key] = self._build(coding, cors)
+        return found
+
+    def _build(self, coding: str | None, cors: bool) -> Variant:
+        body = self.encoded(coding)
+        if body is None:
+            body, coding = self.body, None
+        head: CIMultiDict[str] = CIMultiDict()
+        # A compressed body is another representation, so it gets another strong ETag.
+        head["ETag"] = self.etag if coding is None else f'{self.etag[:-1]}-{coding}"'
+        head["Cache-Control"] = f"public, max-age={self.max_age}"
+        head["Vary"] = "Accept-Encoding"
+        if cors:
+            head.extend(CORS)
+        if self.last_modified is not None:
+            head["Last-Modified"] = format_datetime(self.last_modified, usegmt=True)
+        not_modified = CIMultiDictProxy(head.copy())
+        if coding is not None:
+            head["Content-Encoding"] = coding
+        head["Content-Type"] = self.content_type
+        return Variant(body, CIMultiDictProxy(head), not_modified)
 
     @property
     def size(self) -> int:

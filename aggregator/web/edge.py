@@ -1,4 +1,4 @@
-"""What every request meets before a handler: CORS for public reads, and size limits.
+"""What every request meets around a handler: CORS for public reads, size limits, errors.
 
 Feeds and the JSON API are public and read-only, so any site may fetch them from a
 browser: their GET/HEAD answers (errors and 304s included) carry
@@ -16,7 +16,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from aggregator.errors import BadParameter
-from aggregator.web.feeds import CORS
+from aggregator.web.cache import CORS
+from aggregator.web.middleware import SECURITY_HEADERS, error_response
+from aggregator.web.runtime import CONFIG, RUNTIME
 
 PUBLIC_PREFIXES = ("/feeds/", "/feeds.opml", "/api/", "/healthz")
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -47,29 +49,31 @@ SERVER_LIMITS: dict[str, float | int] = {
 }
 
 
-def is_public(path: str) -> bool:
-    return path.startswith(PUBLIC_PREFIXES)
-
-
 @web.middleware
-async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Open CORS on public reads and answer their preflight; never on admin actions."""
-    public = is_public(request.path)
-    if public and request.method == "OPTIONS":
+async def edge(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """All that every request meets, in one middleware (each layer costs an await per
+    request): a CORS preflight answered for public paths, the config pinned for the
+    handler (web.runtime.CONFIG), an overlong query refused, errors made JSON
+    (web.middleware), security headers, and CORS headers on public reads (errors and 304s
+    included) but never on admin actions."""
+    public = request.path.startswith(PUBLIC_PREFIXES)
+    method = request.method
+    if public and method == "OPTIONS":
         found = request.match_info.http_exception
         if found is None or found.status != 404:  # the path exists: approve reads of it
             return web.Response(status=204, headers=PREFLIGHT)
-    response = await handler(request)
-    if public and request.method in READ_METHODS:
+    request[CONFIG] = request.app[RUNTIME].config
+    try:
+        size = len(request.rel_url.raw_query_string)
+        if size > MAX_QUERY_CHARS:
+            raise BadParameter(f"query string: {size} characters; at most {MAX_QUERY_CHARS}")
+        response = await handler(request)
+    except Exception as exc:
+        response = error_response(request, exc)
+    headers = response.headers
+    for key, value in SECURITY_HEADERS.items():
+        headers.setdefault(key, value)
+    if public and method in READ_METHODS:
         for key, value in CORS.items():
-            response.headers.setdefault(key, value)
+            headers.setdefault(key, value)
     return response
-
-
-@web.middleware
-async def limits(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse an overlong query string with a 400 before any work is done."""
-    size = len(request.rel_url.raw_query_string)
-    if size > MAX_QUERY_CHARS:
-        raise BadParameter(f"query string: {size} characters; at most {MAX_QUERY_CHARS}")
-    return await handler(request)

@@ -15,9 +15,9 @@ from aiohttp import web
 from aggregator.model import FeedQuery
 from aggregator.publish.embed import parse_embed_options
 from aggregator.web.cache import Rendered
-from aggregator.web.feeds import CORS, max_age, page_path, respond, scope_of, scope_title
+from aggregator.web.feeds import max_age, page_path, respond, scope_of, scope_title
 from aggregator.web.pages import JINJA, html_errors, local_time, read_page
-from aggregator.web.runtime import RUNTIME
+from aggregator.web.runtime import runtime_of
 
 EMBED_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
@@ -41,7 +41,7 @@ async def embed(request: web.Request) -> web.StreamResponse:
 
 @html_errors
 async def _embed(request: web.Request) -> web.StreamResponse:
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
     scope = scope_of(rt.site, dict(request.match_info))
     opts = parse_embed_options(request.query)
 
@@ -60,22 +60,22 @@ async def _embed(request: web.Request) -> web.StreamResponse:
                 local=local_time(rt),
             )
         )
-        return Rendered.make(html.encode(), "text/html; charset=utf-8", None, scope.key)
+        age = max_age(rt.site, scope)
+        return Rendered.make(html.encode(), "text/html; charset=utf-8", None, scope.key, age)
 
     key = f"embed|{scope.key}|{opts.key}|{rt.config.sha256}"
     rendered = await rt.cache.get_or_render(key, scope.key, render)
-    return respond(request, rendered, max_age=max_age(rt, scope), cors=False)
+    return respond(request, rendered, cors=False)
 
 
 async def embed_js(request: web.Request) -> web.StreamResponse:
     """The widget script, with the site's time zone filled in (dates show as on the site)."""
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
 
     async def render() -> Rendered:
         text = SCRIPT.read_text("utf-8").replace(_TIMEZONE_MARK, json.dumps(rt.site.timezone))
-        return Rendered.make(text.encode(), "text/javascript; charset=utf-8", None, "config")
+        body = text.encode()
+        return Rendered.make(body, "text/javascript; charset=utf-8", None, "config", 3600)
 
     rendered = await rt.cache.get_or_render(f"embed.js|{rt.config.sha256}", "config", render)
-    response = respond(request, rendered, max_age=3600, cors=False)
-    response.headers.update(CORS)
-    return response
+    return respond(request, rendered)  # with CORS: any site may load the widget

@@ -19,8 +19,9 @@ from aggregator.errors import BadParameter, NotFound
 from aggregator.model import FeedScope, Site
 from aggregator.store import StoryRecord
 from aggregator.timefmt import iso_or_none
-from aggregator.web.feeds import CORS, guid_prefix
-from aggregator.web.runtime import RUNTIME, Runtime
+from aggregator.web.cache import CORS
+from aggregator.web.feeds import guid_prefix
+from aggregator.web.runtime import Runtime, runtime_of
 
 _ID = re.compile(r"[0-9]{1,18}")
 
@@ -94,7 +95,7 @@ def _channel_title(site: Site, cid: str) -> str:
 
 
 async def article(request: web.Request) -> web.Response:
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
     raw = request.match_info["id"]
     if not _ID.fullmatch(raw):
         raise BadParameter(f"bad article id {raw[:40]!r}: use the story number, e.g. 123")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -21,7 +22,7 @@ from aggregator.publish import (
     render_rss,
 )
 from aggregator.web.cache import Rendered
-from aggregator.web.runtime import RUNTIME, Runtime
+from aggregator.web.runtime import RUNTIME, Runtime, site_of, site_url
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # `updated` of an empty feed: stable, not the render time
 
@@ -31,11 +32,12 @@ FORMATS: dict[str, tuple[Renderer, str]] = {
     "atom": (render_atom, "application/atom+xml; charset=utf-8"),
     "json": (render_json, "application/feed+json; charset=utf-8"),
 }
-CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag, Last-Modified"}
+NOT_MODIFIED = obs.FEED_REQUESTS.labels(outcome="not_modified")
+SENT = {c: obs.FEED_REQUESTS.labels(outcome=c) for c in ("identity", "gzip", "br")}
 CODINGS = ("br", "gzip")  # in order of preference when a client weighs them alike
 
 
-def scope_of(site: Site, info: dict[str, str]) -> FeedScope:
+def scope_of(site: Site, info: Mapping[str, str]) -> FeedScope:
     """The feed a URL names; NotFound for ids feeds.yaml does not have."""
     region, channel, source = info.get("region"), info.get("channel"), info.get("source")
     if region is not None and region not in site.regions:
@@ -86,10 +88,10 @@ def cache_key(query: FeedQuery, fmt: str) -> str:
 
 
 async def read_items(
-    rt: Runtime, query: FeedQuery, self_url: str | None = None
+    rt: Runtime, site: Site, query: FeedQuery, self_url: str | None = None
 ) -> tuple[list[FeedItem], str | None]:
     """The page's items and the absolute URL of the next page, if any."""
-    items, cursor = await rt.store.call(rt.store.read_page, query, guid_prefix(rt.site))
+    items, cursor = await rt.store.call(rt.store.read_page, query, guid_prefix(site))
     next_url = next_page_url(self_url, query, cursor) if cursor and self_url else None
     return items, next_url
 
@@ -99,49 +101,51 @@ def guid_prefix(site: Site) -> str:
     return f"tag:{host},2024:story/"
 
 
-async def render(rt: Runtime, query: FeedQuery, fmt: str) -> Rendered:
+async def render(rt: Runtime, site: Site, query: FeedQuery, fmt: str) -> Rendered:
     renderer, content_type = FORMATS[fmt]
-    self_url = rt.url(f"{query.scope.path}.{fmt}")
-    items, next_url = await read_items(rt, query, self_url)
-    title, subtitle = scope_title(rt.site, query.scope)
+    self_url = site_url(site, f"{query.scope.path}.{fmt}")
+    items, next_url = await read_items(rt, site, query, self_url)
+    title, subtitle = scope_title(site, query.scope)
     updated = max((i.updated for i in items), default=EPOCH)
     meta = FeedMeta(
         title=title,
         subtitle=subtitle,
         self_url=self_url,
-        html_url=rt.url(page_path(query.scope)),
+        html_url=site_url(site, page_path(query.scope)),
         updated=updated,
         next_url=next_url,
-        hub=rt.site.hub,
+        hub=site.hub,
         categories=tuple(p for p in title.split(" · ")[:-1]),
         feed_id=self_url,
     )
-    body = renderer(meta, items, rt.site)
+    body = renderer(meta, items, site)
     obs.FEED_RENDERS.labels(format=fmt).inc()
     newest = max((i.published for i in items), default=None)
-    return Rendered.make(body, content_type, newest and max(newest, updated), query.scope.key)
+    last_modified = newest and max(newest, updated)
+    age = max_age(site, query.scope)
+    return Rendered.make(body, content_type, last_modified, query.scope.key, age)
 
 
 async def feed(request: web.Request) -> web.StreamResponse:
-    rt = request.app[RUNTIME]
+    rt, site = request.app[RUNTIME], site_of(request)
     fmt = request.match_info["fmt"]
     if fmt not in FORMATS:
         raise NotFound(f"unknown feed format {fmt!r}: use rss, atom or json")
-    scope = scope_of(rt.site, dict(request.match_info))
+    scope = scope_of(site, request.match_info)
     query = parse_query(scope, request.query)
     rendered = await rt.cache.get_or_render(
-        cache_key(query, fmt), scope.key, lambda: render(rt, query, fmt)
+        cache_key(query, fmt), scope.key, lambda: render(rt, site, query, fmt)
     )
-    return respond(request, rendered, max_age=max_age(rt, scope))
+    return respond(request, rendered)
 
 
-def max_age(rt: Runtime, scope: FeedScope) -> int:
+def max_age(site: Site, scope: FeedScope) -> int:
     """Readers need not ask again sooner than the fastest source of the feed is polled.
 
     A quarter of that interval, from 1 to 15 minutes: a feed of many sources changes more
-    often than any one of them is polled.
+    often than any one of them is polled. Decided when the feed is rendered (it walks the
+    feed's sources), kept with the bytes.
     """
-    site = rt.site
     if scope.source:
         ids: Sequence[str] = (scope.source,)
     elif scope.region:
@@ -155,42 +159,21 @@ def max_age(rt: Runtime, scope: FeedScope) -> int:
     return int(min(max(interval.total_seconds() / 4, 60), 900))
 
 
-def respond(
-    request: web.Request, rendered: Rendered, *, max_age: int, cors: bool = True
-) -> web.StreamResponse:
+def respond(request: web.Request, rendered: Rendered, *, cors: bool = True) -> web.Response:
     """200, or 304 with no body when the client's copy is current (by ETag, else by date).
 
     The body goes out gzip- or brotli-compressed when the client accepts it (compressed
     once, when rendered); each coding has its own strong ETag (`"…-br"`), and a client
     holding any of them gets a 304. HEAD gets the same headers and no body (aiohttp).
+    Everything but the choice is built once per cached entry: a hit copies headers.
     """
     coding = choose_encoding(request.headers.get("Accept-Encoding"))
-    body = rendered.encoded(coding)
-    if body is None:
-        body, coding = rendered.body, None
-    headers = {
-        "ETag": etag_for(rendered.etag, coding),
-        "Cache-Control": f"public, max-age={max_age}",
-        "Vary": "Accept-Encoding",
-    }
-    if cors:
-        headers.update(CORS)
-    if rendered.last_modified is not None:
-        headers["Last-Modified"] = format_datetime(
-            rendered.last_modified.replace(microsecond=0), usegmt=True
-        )
+    variant = rendered.variant(coding, cors)
     if not_modified(request, rendered):
-        obs.FEED_REQUESTS.labels(outcome="not_modified").inc()
-        return web.Response(status=304, headers=headers)
-    obs.FEED_REQUESTS.labels(outcome=coding or "identity").inc()
-    if coding is not None:
-        headers["Content-Encoding"] = coding
-    return web.Response(body=body, headers={**headers, "Content-Type": rendered.content_type})
-
-
-def etag_for(etag: str, coding: str | None) -> str:
-    """A compressed body is another representation, so it gets another strong ETag."""
-    return etag if coding is None else f'{etag[:-1]}-{coding}"'
+        NOT_MODIFIED.inc()
+        return web.Response(status=304, headers=variant.not_modified)
+    SENT[variant.ok.get("Content-Encoding", "identity")].inc()
+    return web.Response(body=variant.body, headers=variant.ok)
 
 
 def _base_etag(tag: str) -> str:
@@ -202,6 +185,7 @@ def _base_etag(tag: str) -> str:
     return tag
 
 
+@functools.lru_cache(maxsize=256)  # clients send a handful of distinct headers
 def choose_encoding(accept_encoding: str | None) -> str | None:
     """br or gzip, whichever the client weighs higher (br on a tie), or None for identity."""
     weights: dict[str, float] = {}
@@ -222,8 +206,12 @@ def choose_encoding(accept_encoding: str | None) -> str | None:
 
 
 def not_modified(request: web.Request, rendered: Rendered) -> bool:
+    """If-None-Match decides when present; else an If-Modified-Since that is not in the
+    future (a clock ahead of ours must not freeze a reader's copy, RFC 9110 13.1.3)."""
     inm = request.headers.get("If-None-Match")
     if inm is not None:
+        if inm == rendered.etag:  # the usual revalidation: one tag, as we sent it
+            return True
         tags = {_base_etag(t) for t in inm.split(",")}
         return "*" in tags or rendered.etag in tags
     ims = request.headers.get("If-Modified-Since")
@@ -232,7 +220,7 @@ def not_modified(request: web.Request, rendered: Rendered) -> bool:
             since = parsedate_to_datetime(ims)
         except (TypeError, ValueError, IndexError):
             return False
-        if since.tzinfo is None:
+        if since.tzinfo is None or since > datetime.now(UTC):
             return False
-        return rendered.last_modified.replace(microsecond=0) <= since
+        return rendered.last_modified <= since
     return False

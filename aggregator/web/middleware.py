@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
-from aggregator.errors import AggregatorError, BadParameter, NotFound
-from aggregator.web.runtime import RUNTIME
+from aggregator.errors import BadParameter, NotFound
 
 log = logging.getLogger("aggregator.web")
 
@@ -16,6 +14,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+# What an aiohttp error response says beyond its status that a client needs: the methods
+# a 405 allows (RFC 9110 requires it), where a redirect goes.
+_KEPT_HEADERS = ("Allow", "Location", "Retry-After", "WWW-Authenticate")
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -24,40 +25,20 @@ def _error(status: int, message: str) -> web.Response:
     )
 
 
-@web.middleware
-async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except NotFound as exc:
+def error_response(request: web.Request, exc: Exception) -> web.Response:
+    """The JSON answer to an exception a handler raised; re-raises what aiohttp should send
+    as it is (redirects, and errors a handler already made JSON)."""
+    if isinstance(exc, NotFound):
         return _error(404, str(exc))
-    except BadParameter as exc:
+    if isinstance(exc, BadParameter):
         return _error(400, str(exc))
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status >= 400 and exc.content_type != "application/json":
-            return _error(exc.status, exc.reason)
-        raise
-    except Exception:
-        log.exception("web: unexpected error on %s %s", request.method, request.path)
-        return _error(500, "internal error; the log has the details")
-    for key, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(key, value)
-    return response
-
-
-@web.middleware
-async def reload_retry(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A request that failed because a reload swapped the config under it is answered
-    once more, against the config now in force, instead of with a 500."""
-    rt = request.app[RUNTIME]
-    config = rt.config
-    try:
-        return await handler(request)
-    except (web.HTTPException, AggregatorError):
-        raise
-    except Exception:
-        if rt.config is config:
-            raise
-        log.info(
-            "web: %s %s overlapped a config reload; answered again", request.method, request.path
-        )
-        return await handler(request)
+            response = _error(exc.status, exc.reason)
+            for name in _KEPT_HEADERS:
+                if name in exc.headers:
+                    response.headers[name] = exc.headers[name]
+            return response
+        raise exc
+    log.exception("web: unexpected error on %s %s", request.method, request.path, exc_info=exc)
+    return _error(500, "internal error; the log has the details")

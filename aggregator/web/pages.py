@@ -29,7 +29,7 @@ from aggregator.web import health
 from aggregator.web.api import source_record
 from aggregator.web.cache import ANY_FEED, Rendered
 from aggregator.web.feeds import FORMATS, guid_prefix, page_path, respond, scope_of, scope_title
-from aggregator.web.runtime import RUNTIME, Runtime
+from aggregator.web.runtime import Runtime, runtime_of, site_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 JINJA = web.AppKey("jinja", jinja2.Environment)
@@ -114,7 +114,7 @@ def error_page(
 ) -> web.Response:
     env = request.app[JINJA]
     html = env.get_template("error.html").render(
-        site=request.app[RUNTIME].site, heading=heading, advice=advice, detail=str(exc)
+        site=site_of(request), heading=heading, advice=advice, detail=str(exc)
     )
     return web.Response(
         text=html,
@@ -128,14 +128,14 @@ async def cached_html(
     request: web.Request, key: str, feed_key: str, build: Callable[[], Awaitable[str]]
 ) -> web.StreamResponse:
     """A page rendered once and kept until new articles reach `feed_key`."""
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
 
     async def render() -> Rendered:
         html = await build()
         return Rendered.make(html.encode(), "text/html; charset=utf-8", None, feed_key)
 
     rendered = await rt.cache.get_or_render(f"page|{key}|{rt.config.sha256}", feed_key, render)
-    response = respond(request, rendered, max_age=60, cors=False)
+    response = respond(request, rendered, cors=False)
     response.headers.update(HTML_HEADERS)
     return response
 
@@ -195,7 +195,7 @@ async def resolve_after(rt: Runtime, request: web.Request, query: FeedQuery) -> 
 
 @html_errors
 async def index(request: web.Request) -> web.StreamResponse:
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
     env = request.app[JINJA]
 
     async def build() -> str:
@@ -245,7 +245,7 @@ async def index(request: web.Request) -> web.StreamResponse:
 @html_errors
 async def listing(request: web.Request) -> web.StreamResponse:
     """A region, channel or region × channel page with its latest articles, paged."""
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
     env = request.app[JINJA]
     scope = scope_of(rt.site, dict(request.match_info))
     query = await resolve_after(rt, request, page_query(scope, request))
@@ -312,7 +312,7 @@ def embed_snippets(rt: Runtime, scope: FeedScope, heading: str) -> dict[str, str
 
 async def sources_page(request: web.Request) -> web.StreamResponse:
     """The health table for admins: filter by status, sort by any column, no script."""
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
     env = request.app[JINJA]
     status = health.parse_status(request.query)
     sort, descending = health.parse_sort(request.query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -35,8 +36,33 @@ class Runtime:
         return self.config.site
 
     def url(self, path: str) -> str:
-        """An absolute URL on the public address (never from request headers)."""
-        return self.site.base_url.rstrip("/") + path
+        return site_url(self.site, path)
+
+
+def site_url(site: Site, path: str) -> str:
+    """An absolute URL on the public address (never from request headers)."""
+    return site.base_url.rstrip("/") + path
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
+# The config in force when a request arrived, pinned by web.edge: a handler that reads it
+# here sees one config from start to end, even if a reload swaps it while the handler waits.
+CONFIG = web.RequestKey("config", LoadedConfig)
+
+
+def config_of(request: web.Request) -> LoadedConfig:
+    found = request.get(CONFIG)
+    return found if found is not None else request.app[RUNTIME].config
+
+
+def site_of(request: web.Request) -> Site:
+    return config_of(request).site
+
+
+def runtime_of(request: web.Request) -> Runtime:
+    """The server's Runtime as this request sees it: with the config pinned on arrival, for
+    handlers that read it after an await (rendering, paging). It shares the store and
+    the cache; handlers only read it."""
+    view = copy.copy(request.app[RUNTIME])
+    view.config = config_of(request)
+    return view

@@ -16,7 +16,7 @@ from aggregator.model import Cursor, FeedItem, FeedQuery, FeedScope, Site
 from aggregator.publish import parse_query
 from aggregator.publish.query import MAX_Q
 from aggregator.web.cache import Rendered
-from aggregator.web.feeds import respond
+from aggregator.web.feeds import choose_encoding, respond
 from aggregator.web.pages import (
     HTML_HEADERS,
     JINJA,
@@ -27,7 +27,7 @@ from aggregator.web.pages import (
     page_url,
     read_page,
 )
-from aggregator.web.runtime import RUNTIME, Runtime
+from aggregator.web.runtime import Runtime, runtime_of
 
 _ADVICE = {
     "q": f"搜索词太长了：最多 {MAX_Q} 个字，请缩短后再试。",
@@ -39,7 +39,7 @@ _ADVICE = {
 
 @html_errors
 async def search(request: web.Request) -> web.StreamResponse:
-    rt = request.app[RUNTIME]
+    rt = runtime_of(request)
     site = rt.site
     context: dict[str, Any] = {
         "site": site,
@@ -78,8 +78,11 @@ async def search(request: web.Request) -> web.StreamResponse:
     if status != 200:
         headers = {**HTML_HEADERS, "Cache-Control": "no-cache"}
         return web.Response(text=html, status=status, content_type="text/html", headers=headers)
-    rendered = Rendered.make(html.encode(), "text/html; charset=utf-8", None, "")
-    response = respond(request, rendered, max_age=60, cors=False)
+    # Made per request, so compressed only in the coding this client takes.
+    coding = choose_encoding(request.headers.get("Accept-Encoding"))
+    codings = () if coding is None else (coding,)
+    rendered = Rendered.make(html.encode(), "text/html; charset=utf-8", None, "", codings=codings)
+    response = respond(request, rendered, cors=False)
     response.headers.update(HTML_HEADERS)
     return response
 
