@@ -37,9 +37,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -161,7 +161,25 @@ def child(args: list[str], url: str, log: Path) -> Iterator[subprocess.Popen[byt
                 proc.wait()
 
 
-def start_ours(stack: ExitStack, tmp: Path, articles: int) -> str:
+@dataclass(frozen=True)
+class Server:
+    base: str  # http://127.0.0.1:PORT
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (nginx's worker), from /proc; 0 where
+    there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(c)) for c in children)
+
+
+def start_ours(stack: ExitStack, tmp: Path, articles: int) -> Server:
     config = tmp / "feeds.yaml"
     config.write_text(feeds_yaml(), encoding="utf-8")
     db = f"sqlite:///{tmp / 'bench.db'}"
@@ -170,8 +188,8 @@ def start_ours(stack: ExitStack, tmp: Path, articles: int) -> str:
     args = [sys.executable, "-m", "aggregator", "serve", "--config", str(config), "--db", db]
     args += ["--host", "127.0.0.1", "--port", str(port), "--no-watch", "--log-level", "WARNING"]
     base = f"http://127.0.0.1:{port}"
-    stack.enter_context(child(args, base + "/healthz", tmp / "ours.log"))
-    return base
+    proc = stack.enter_context(child(args, base + "/healthz", tmp / "ours.log"))
+    return Server(base, proc.pid)
 
 
 def snapshot(base: str, www: Path) -> dict[str, str]:
@@ -233,14 +251,14 @@ web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 """
 
 
-def start_bare(stack: ExitStack, tmp: Path, www: Path, probe: str) -> str:
+def start_bare(stack: ExitStack, tmp: Path, www: Path, probe: str) -> Server:
     script = tmp / "bare.py"
     script.write_text(BARE_APP.format(types=FORMATS))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     args = [sys.executable, str(script), str(www), str(port)]
-    stack.enter_context(child(args, base + probe, tmp / "bare.log"))
-    return base
+    proc = stack.enter_context(child(args, base + probe, tmp / "bare.log"))
+    return Server(base, proc.pid)
 
 
 NGINX_CONF = """
@@ -271,7 +289,7 @@ http {{
 """
 
 
-def start_nginx(stack: ExitStack, tmp: Path, www: Path, probe: str) -> str | None:
+def start_nginx(stack: ExitStack, tmp: Path, www: Path, probe: str) -> Server | None:
     exe = shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
     )
@@ -284,8 +302,8 @@ def start_nginx(stack: ExitStack, tmp: Path, www: Path, probe: str) -> str | Non
         path.chmod(0o755 if path.is_dir() else 0o644)
     base = f"http://127.0.0.1:{port}"
     args = [exe, "-e", str(tmp / "nginx-error.log"), "-p", str(tmp), "-c", str(conf)]
-    stack.enter_context(child(args, base + probe, tmp / "nginx.log"))
-    return base
+    proc = stack.enter_context(child(args, base + probe, tmp / "nginx.log"))
+    return Server(base, proc.pid)
 
 
 # --- load -----------------------------------------------------------------------------
@@ -295,7 +313,9 @@ def start_nginx(stack: ExitStack, tmp: Path, www: Path, probe: str) -> str | Non
 class Result:
     rps: float
     p99_ms: float
+    requests: int
     errors: str = ""  # wrk's non-2xx/3xx and socket errors, if any
+    cpu_us: float = 0.0  # the server's CPU time per request (0: not measured)
 
 
 def request_headers(base: str, path: str, case: str) -> dict[str, str]:
@@ -328,11 +348,13 @@ _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 def parse_wrk(out: str) -> Result:
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    if rps is None or p99 is None:
+    total = re.search(r"^\s+(\d+) requests in", out, re.M)
+    if rps is None or p99 is None or total is None:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
     trouble = re.finditer(r"^\s*(Non-2xx.*|Socket errors.*)$", out, re.M)
     problems = "; ".join(m.group(0).strip() for m in trouble)
-    return Result(float(rps.group(1)), float(p99.group(1)) * _UNITS[p99.group(2)], problems)
+    p99_ms = float(p99.group(1)) * _UNITS[p99.group(2)]
+    return Result(float(rps.group(1)), p99_ms, int(total.group(1)), problems)
 
 
 def run_wrk(url: str, headers: dict[str, str], duration: float, threads: int, conns: int) -> Result:
@@ -363,7 +385,7 @@ async def _client_load(url: str, headers: dict[str, str], duration: float, conns
         spent = time.perf_counter() - began
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-    return Result(len(latencies) / spent, p99)
+    return Result(len(latencies) / spent, p99, len(latencies))
 
 
 def run_client(url: str, headers: dict[str, str], duration: float, _t: int, conns: int) -> Result:
@@ -380,7 +402,37 @@ def ratio(a: Result | None, b: Result | None) -> str:
 
 
 def cell(r: Result | None) -> str:
-    return f"{r.rps:>9,.0f} {r.p99_ms:>6.1f}" if r else f"{'n/a':>9} {'':>6}"
+    if r is None:
+        return f"{'n/a':>9} {'':>6} {'':>5}"
+    return f"{r.rps:>9,.0f} {r.p99_ms:>6.1f} {r.cpu_us:>5.0f}"
+
+
+def verdict(results: dict[tuple[str, str, str], Result], formats: list[str]) -> list[str]:
+    """The issue's targets, judged on this run's figures."""
+    lines = []
+    for fmt in formats:
+        ours, bare, nginx = (results.get((fmt, "200", s)) for s in ("ours", "bare", "nginx"))
+        if ours and bare:
+            lines.append(f"{fmt} 200: ours/bare {ours.rps / bare.rps:.2f} (target >= 0.80)")
+        if ours and nginx:
+            lines.append(f"{fmt} 200: ours/nginx {ours.rps / nginx.rps:.2f} (target >= 0.20)")
+        r304 = results.get((fmt, "304", "ours"))
+        if r304:
+            lines.append(f"{fmt} 304: ours {r304.rps:,.0f} req/s (target >= 10,000)")
+    worst = max((r.p99_ms for (_, _, s), r in results.items() if s == "ours"), default=0.0)
+    lines.append(f"ours: worst p99 {worst:.1f} ms (target <= 15)")
+    return lines
+
+
+def measure(
+    runner: Callable[..., Result], server: Server, path: str, case: str, args: argparse.Namespace
+) -> Result:
+    headers = request_headers(server.base, path, case)
+    check(server.base, path, case, headers)
+    cpu = cpu_seconds(server.pid)
+    got = runner(server.base + path, headers, args.duration, args.threads, args.connections)
+    spent = cpu_seconds(server.pid) - cpu
+    return replace(got, cpu_us=spent / max(got.requests, 1) * 1e6)
 
 
 def main() -> None:
@@ -392,6 +444,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--load", choices=("auto", "wrk", "aiohttp"), default="auto")
     parser.add_argument("--formats", default="atom,rss,json")
+    parser.add_argument("--cases", default=",".join(CASES), help="of " + ", ".join(CASES))
     parser.add_argument("--no-nginx", action="store_true")
     args = parser.parse_args()
     load = args.load
@@ -399,58 +452,58 @@ def main() -> None:
         load = "wrk" if shutil.which("wrk") else "aiohttp"
     runner = run_wrk if load == "wrk" else run_client
     formats = [f for f in args.formats.split(",") if f]
+    cases = [c for c in args.cases.split(",") if c]
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-serve-")))
         www = tmp / "www"
         www.mkdir()
         ours = start_ours(stack, tmp, args.articles)
-        paths = snapshot(ours, www)
+        paths = snapshot(ours.base, www)
         probe = paths["atom"]
-        bases: dict[str, str | None] = {
+        servers: dict[str, Server | None] = {
             "nginx": None if args.no_nginx else start_nginx(stack, tmp, www, probe),
             "bare": start_bare(stack, tmp, www, probe),
             "ours": ours,
         }
         sizes = {f: len((www / paths[f].lstrip("/")).read_bytes()) for f in formats}
-        cores = os.cpu_count()
         print(
             f"load: {load} -t{args.threads} -c{args.connections}, {args.duration:g}s per case, "
-            f"{args.rounds} round(s); {cores} cores shared by the load generator and the "
-            f"servers (load average {os.getloadavg()[0]:.2f})"
+            f"{args.rounds} round(s), best kept; {os.cpu_count()} cores shared by the load "
+            f"generator and the servers (load average {os.getloadavg()[0]:.2f} at start)"
         )
         print(
             "servers: nginx 1 worker process (static files, gzip_static)"
-            + (" [not installed]" if bases["nginx"] is None and not args.no_nginx else "")
+            + (" [not installed]" if servers["nginx"] is None and not args.no_nginx else "")
             + "; bare aiohttp 1 process; ours `aggregator serve` 1 process"
         )
         print("feed sizes: " + ", ".join(f"{f} {n:,} B" for f, n in sizes.items()))
         results: dict[tuple[str, str, str], Result] = {}
         for _ in range(args.rounds):
             for fmt in formats:
-                for case in CASES:
-                    for server in SERVERS:
-                        base = bases[server]
-                        if base is None or (server == "nginx" and case == "br"):
+                for case in cases:
+                    for name, server in servers.items():
+                        if server is None or (name == "nginx" and case == "br"):
                             continue
-                        headers = request_headers(base, paths[fmt], case)
-                        check(base, paths[fmt], case, headers)
-                        url = base + paths[fmt]
-                        got = runner(url, headers, args.duration, args.threads, args.connections)
-                        key = (fmt, case, server)
+                        got = measure(runner, server, paths[fmt], case, args)
+                        key = (fmt, case, name)
                         if key not in results or got.rps > results[key].rps:
                             results[key] = got
         print()
-        head = "".join(f"{s + ' req/s':>10} {'p99ms':>6}  " for s in SERVERS)
-        print(f"{'feed':<6}{'case':<6}{head}{'ours/bare':>10}{'ours/nginx':>11}")
+        print("req/s, p99 latency (ms) and the server's CPU time per request (us), per server")
+        head = "".join(f"{s:>9} {'p99':>6} {'cpu':>5}  " for s in SERVERS)
+        print(f"{'feed':<5}{'case':<5}{head}{'ours/bare':>10}{'ours/nginx':>11}")
         for fmt in formats:
-            for case in CASES:
+            for case in cases:
                 row = [results.get((fmt, case, s)) for s in SERVERS]
                 cells = "".join(cell(r) + "  " for r in row)
                 ratios = f"{ratio(row[2], row[1]):>10}{ratio(row[2], row[0]):>11}"
-                print(f"{fmt:<6}{case:<6}{cells}{ratios}")
-        problems = [(k, r.errors) for k, r in results.items() if r.errors]
-        for (fmt, case, server), text in problems:
-            print(f"warning: {server} {fmt} {case}: {text}")
+                print(f"{fmt:<5}{case:<5}{cells}{ratios}")
+        print()
+        for line in verdict(results, formats):
+            print(line)
+        for (fmt, case, server), r in results.items():
+            if r.errors:
+                print(f"warning: {server} {fmt} {case}: {r.errors}")
 
 
 if __name__ == "__main__":

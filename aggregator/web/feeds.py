@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -126,16 +127,45 @@ async def render(rt: Runtime, site: Site, query: FeedQuery, fmt: str) -> Rendere
     return Rendered.make(body, content_type, last_modified, query.scope.key, age)
 
 
-async def feed(request: web.Request) -> web.StreamResponse:
-    rt, site = request.app[RUNTIME], site_of(request)
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a feed URL asks for, as parsed under one site (config)."""
+
+    site: Site
+    query: FeedQuery
+    fmt: str
+    key: str  # in the render cache
+
+
+MAX_TARGETS = 4096  # URLs remembered; past that the memo starts again (q= varies freely)
+
+
+def target_of(request: web.Request, site: Site, memo: dict[str, Target]) -> Target:
+    """The request's feed, parsed once per URL and config: a repeat costs one dict lookup.
+    Bad URLs (NotFound, BadParameter) are parsed afresh each time, never remembered."""
+    raw = request.raw_path  # path and query, as sent
+    found = memo.get(raw)
+    if found is not None and found.site is site:
+        return found
     fmt = request.match_info["fmt"]
     if fmt not in FORMATS:
         raise NotFound(f"unknown feed format {fmt!r}: use rss, atom or json")
-    scope = scope_of(site, request.match_info)
-    query = parse_query(scope, request.query)
-    rendered = await rt.cache.get_or_render(
-        cache_key(query, fmt), scope.key, lambda: render(rt, site, query, fmt)
-    )
+    query = parse_query(scope_of(site, request.match_info), request.query)
+    if len(memo) >= MAX_TARGETS:
+        memo.clear()
+    found = memo[raw] = Target(site, query, fmt, cache_key(query, fmt))
+    return found
+
+
+async def feed(request: web.Request) -> web.StreamResponse:
+    rt, site = request.app[RUNTIME], site_of(request)
+    target = target_of(request, site, rt.feed_targets)
+    rendered = rt.cache.get(target.key)
+    if rendered is None:
+        query, fmt = target.query, target.fmt
+        rendered = await rt.cache.get_or_render(
+            target.key, query.scope.key, lambda: render(rt, site, query, fmt)
+        )
     return respond(request, rendered)
 
 

@@ -16,6 +16,7 @@ from aggregator.web.cache import RenderCache
 
 if TYPE_CHECKING:
     from aggregator.reload import Reloader
+    from aggregator.web.feeds import Target
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Runtime:
     polling: bool = False  # a poller runs in this process
     admin_token: str | None = None  # AGGREGATOR_ADMIN_TOKEN; None: admin actions are off
     reloader: Reloader | None = None  # applies an edited feeds.yaml (see aggregator.reload)
+    feed_targets: dict[str, Target] = field(default_factory=dict)  # see web.feeds.target_of
 
     @property
     def site(self) -> Site:
