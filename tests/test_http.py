@@ -8,7 +8,7 @@ import gzip
 import json
 import random
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from types import SimpleNamespace
 
@@ -95,6 +95,17 @@ async def test_304_by_date_and_last_modified_is_the_newest_entry(served) -> None
     # If-None-Match wins over If-Modified-Since when both are sent.
     both = {"If-Modified-Since": since, "If-None-Match": '"stale"'}
     assert (await client.get(FEED, headers=both)).status == 200
+    # A date ahead of our clock is ignored: it would keep a copy "current" for ever.
+    future = format_datetime(datetime.now(UTC) + timedelta(days=1), usegmt=True)
+    assert (await client.get(FEED, headers={"If-Modified-Since": future})).status == 200
+
+
+async def test_a_405_says_which_methods_are_allowed(served) -> None:
+    _, client = served
+    resp = await client.post(FEED)
+    assert resp.status == 405
+    assert "GET" in resp.headers["Allow"]
+    assert (await resp.json())["status"] == 405
 
 
 async def test_etag_comes_from_the_entries_not_the_render(served) -> None:
