@@ -114,7 +114,10 @@ async def serve_forever(settings: Settings, config: LoadedConfig, *, web: bool, 
         background = _reload_triggers(settings, reloader, stop)
         runner = None
         if web:
-            runner = await start_site(make_app(parts.runtime), settings.host, settings.port)
+            app = make_app(parts.runtime)
+            runner = await start_site(
+                app, settings.host, settings.port, access_log=settings.access_log
+            )
             log.info("serving on http://%s:%s/ (%s)", settings.host, settings.port, config.summary)
         if parts.poller is not None:
             parts.poller.start()

@@ -12,6 +12,7 @@ DEFAULT_DB = "sqlite:///./aggregator.db"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 _OFF = {"0", "false", "no", "off"}
+_ON = {"1", "true", "yes", "on"}
 
 
 class SettingsError(ValueError):
@@ -30,6 +31,7 @@ class Settings:
     admin_token: str | None = None
     watch_config: bool = True  # reload feeds.yaml when it changes (SIGHUP works either way)
     lease_seconds: float | None = None  # a poller's lease on a source; None: from timeouts
+    access_log: bool = False  # one log line per HTTP request (off: it costs every request)
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -64,6 +66,7 @@ class Settings:
             admin_token=env.get("AGGREGATOR_ADMIN_TOKEN") or None,
             watch_config=not flags.get("no_watch")
             and env.get("AGGREGATOR_WATCH_CONFIG", "1").strip().lower() not in _OFF,
+            access_log=env.get("AGGREGATOR_ACCESS_LOG", "0").strip().lower() in _ON,
             lease_seconds=number("lease_seconds", "AGGREGATOR_LEASE_SECONDS", "0", float, 0.1)
             if env.get("AGGREGATOR_LEASE_SECONDS")
             else None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -366,6 +367,22 @@ async def test_slow_request_heads_and_idle_connections_are_cut(live_site) -> Non
     answer = await asyncio.wait_for(reader.read(), 10)  # returns at close, not before
     assert answer.startswith(b"HTTP/1.1 200")
     writer.close()
+
+
+async def test_the_access_log_is_off_unless_asked_for(store, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    for access_log in (False, True):
+        runner = await start_site(
+            make_app(web_runtime(store)), "127.0.0.1", 0, access_log=access_log
+        )
+        port = runner.addresses[0][1]
+        async with aiohttp.ClientSession() as session:
+            resp = await session.get(f"http://127.0.0.1:{port}{FEED}")
+            assert resp.status == 200
+            resp.release()
+        await runner.cleanup()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 1 and f'"GET {FEED} HTTP/1.1" 200' in lines[0]
 
 
 async def test_the_render_cache_is_bounded_in_bytes_as_well_as_entries() -> None:

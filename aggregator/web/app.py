@@ -22,6 +22,7 @@ CHANGE_CHECK_SECONDS = 1.0
 CHANGE_CHECK_GAP = 0.05  # many notifications in a burst: one read per gap
 CHANGES = web.AppKey("changes", ChangeListener)
 MAX_REQUEST_BYTES = 64 * 1024
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tf "%{User-Agent}i"'
 
 
 def make_app(runtime: Runtime) -> web.Application:
@@ -68,10 +69,22 @@ async def _watch_changes(app: web.Application) -> AsyncIterator[None]:
     await listener.close()
 
 
-async def start_site(app: web.Application, host: str, port: int, **limits: float) -> web.AppRunner:
-    """Listen with explicit limits: edge.SERVER_LIMITS, each overridable (tests shorten them)."""
+async def start_site(
+    app: web.Application, host: str, port: int, *, access_log: bool = False, **limits: float
+) -> web.AppRunner:
+    """Listen with explicit limits: edge.SERVER_LIMITS, each overridable (tests shorten them).
+
+    Access logging is off unless asked for (AGGREGATOR_ACCESS_LOG=1): aiohttp then formats
+    a line per request (remote, request line, status, bytes, seconds, user agent) through
+    the process's log handler, JSON or text like every other line.
+    """
     options: dict[str, Any] = {**edge.SERVER_LIMITS, **limits}
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5, **options)
+    logger = None
+    if access_log:
+        logger = logging.getLogger("aiohttp.access")
+        logger.setLevel(logging.INFO)
+        options["access_log_format"] = ACCESS_LOG_FORMAT
+    runner = web.AppRunner(app, access_log=logger, shutdown_timeout=5, **options)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=512, reuse_address=True)
     await site.start()
