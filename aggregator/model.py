@@ -238,6 +238,29 @@ class Article:
     # yet: sites point it at their home page or list page often enough that it must be
     # checked before two entries are merged on it.
     page_canonical: str | None = None
+    # Worked out in the parser process (poller.work.prepare), so the store's one writer
+    # does not: the de-duplication fingerprint and the search terms of title and text.
+    # None where not computed, and reset wherever title or text change (normalise.fulltext).
+    printed: Fingerprint | None = None
+    terms: str | None = None  # search index tokens, space-separated (normalise.terms)
+
+    def fingerprinted(self) -> Fingerprint:
+        """The fingerprint, computed here when the parser process did not."""
+        if self.printed is not None:
+            return self.printed
+        from aggregator.normalise.fingerprint import fingerprint
+
+        return fingerprint(self.title, self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What de-duplication keeps of an article: normalised title and body, lookup keys
+    (normalise.fingerprint computes it)."""
+
+    title: str
+    body: str
+    keys: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,11 +27,13 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
+from aggregator.model import Fingerprint
 from aggregator.normalise.identity import normal_title
+
+__all__ = ["Fingerprint", "fingerprint", "normalised"]
 
 SHINGLE = 3  # characters per body shingle
 TITLE_SHINGLE = 2  # titles are short: bigrams
@@ -66,15 +68,6 @@ _LEADING_TAG = re.compile(r"^\s*【[^】\n]{1,20}】")  # 【平邑县融媒体�
 _ORIGINAL_TITLE = re.compile(r"原标题\s*:[^\n]*")
 _STAMP = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
 _NOISE = re.compile(r"[\W_]+")
-
-
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
-    """What de-duplication keeps of an article: normalised title and body, lookup keys."""
-
-    title: str
-    body: str
-    keys: tuple[int, ...]
 
 
 def normal_body(text: str) -> str:

@@ -39,6 +39,8 @@ def enrich(article: Article, page: FullText | None, tz: tzinfo, now: datetime) -
         published=published,
         precision=precision,
         page_canonical=page.canonical,
+        printed=None,  # the text may have changed: the store fingerprints it again
+        terms=None,
         content_hash=content_hash(
             article.title,
             article.link,

@@ -6,13 +6,15 @@ sources, one article page (`ArticleJob` → `ArticleOutcome`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from aggregator.errors import ParseError
 from aggregator.model import Article, PollStatus, Source
 from aggregator.normalise import Context, normalise
 from aggregator.normalise import text as T
+from aggregator.normalise.fingerprint import fingerprint
+from aggregator.normalise.terms import terms
 from aggregator.parse import parse_document
 from aggregator.parse.article import extract_article
 from aggregator.parse.encoding import decode
@@ -45,7 +47,7 @@ def digest_document(job: Job) -> Outcome:
     """Parse and normalise; every failure becomes an Outcome, never an exception."""
     try:
         raw = parse_document(job.body, job.url, job.source, job.charset)
-        articles = normalise(raw, job.source, job.context, job.now)
+        articles = [prepare(a) for a in normalise(raw, job.source, job.context, job.now)]
     except ParseError as exc:
         return Outcome(exc.status, exc.message)
     except RecursionError:
@@ -72,6 +74,16 @@ def digest_document(job: Job) -> Outcome:
         ttl_minutes=raw.ttl_minutes,
         update_period=raw.update_period,
         warnings=warnings,
+    )
+
+
+def prepare(article: Article) -> Article:
+    """The article with its fingerprint and search terms: the CPU-heavy part of storing
+    it, done here on the parser's core instead of in the store's one writer."""
+    return replace(
+        article,
+        printed=fingerprint(article.title, article.text),
+        terms=terms(article.title, article.text),
     )
 
 

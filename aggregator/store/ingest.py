@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from aggregator.model import Article, DatePrecision, Dedupe
-from aggregator.normalise.fingerprint import fingerprint
 from aggregator.normalise.identity import title_key
-from aggregator.store import search
+from aggregator.store import bulk, search
 from aggregator.store.locks import lock_match_keys
 from aggregator.store.matching import (
     add_bands,
@@ -88,24 +87,32 @@ def ingest(
     indexed: list[tuple[int, Article]] = []  # (entry id, article) for the search index
 
     if new:
-        prints = {a.key: fingerprint(a.title, a.text) for a in new}
+        prints = {a.key: a.fingerprinted() for a in new}
         lock_match_keys(conn, (k for a in new for k in match_keys(a, prints[a.key])))
         matches = match_stories(conn, source_id, new, prints, dedupe or Dedupe())
         story_of = {key: m.story_id for key, m in matches.items()}
         unmatched = [a for a in new if a.key not in story_of]
         if unmatched:
-            ids = conn.execute(
-                insert(STORIES).returning(S.id, sort_by_parameter_order=True),
-                [{"published": a.published, "updated_at": now, "copies": 1} for a in unmatched],
-            ).scalars()
-            story_of.update(zip((a.key for a in unmatched), ids, strict=True))
-        entry_rows = [_entry_values(a, story_of[a.key], now, now) for a in new]
-        for v, a in zip(entry_rows, new, strict=True):
+            # Any new story will do for any unmatched article: refresh_stories below
+            # sets each story's times and copies from the entries it ends up with.
+            fresh = bulk.insert(
+                conn,
+                STORIES,
+                ("published", "updated_at", "copies"),
+                [(a.published, now, 1) for a in unmatched],
+                returning=("id",),
+            )
+            story_of.update(zip((a.key for a in unmatched), (r[0] for r in fresh), strict=True))
+        rows = []
+        for a in new:
+            v = _entry_values(a, story_of[a.key], now, now)
             v["merged_by"] = matches[a.key].explain() if a.key in matches else None
-        ids = conn.execute(
-            insert(ENTRIES).returning(E.id, sort_by_parameter_order=True), entry_rows
-        ).scalars()
-        entry_ids = list(ids)
+            rows.append(tuple(v[c] for c in ENTRY_COLUMNS))
+        id_of = dict(
+            (key, eid)
+            for eid, key in bulk.insert(conn, ENTRIES, ENTRY_COLUMNS, rows, returning=("id", "key"))
+        )
+        entry_ids = [id_of[a.key] for a in new]
         indexed.extend(zip(entry_ids, new, strict=True))
         add_bands(
             conn,
@@ -134,10 +141,21 @@ def ingest(
         conn.execute(stmt, params)
         stats.updated = len(edited)
 
-    search.index_entries(conn, ((eid, a.title, a.text) for eid, a in indexed))
+    search.index_entries(
+        conn, ((eid, search.entry_terms(a.title, a.text, a.terms)) for eid, a in indexed)
+    )
     if affected:
         stats.changed_feeds = refresh_stories(conn, affected, now, regions_of)
     return stats
+
+
+# Every column of a new entry, in the order `bulk.insert` writes them.
+ENTRY_COLUMNS = (
+    "source_id", "key", "story_id", "guid", "link", "link_hash", "guid_hash", "title",
+    "title_hash", "summary", "content", "text", "author", "categories", "channels",
+    "channel_rules", "origin", "image", "enclosures", "published", "precision", "updated_at",
+    "content_hash", "page_canonical", "first_seen", "merged_by",
+)  # fmt: skip
 
 
 def _keeps_published(row: Any, a: Article) -> bool:
@@ -202,7 +220,7 @@ def refresh_stories(
     _lock_stories(conn, ids)
     changed: set[str] = set()
     story_updates: list[dict[str, Any]] = []
-    members: list[dict[str, Any]] = []
+    members: list[tuple[str, int, datetime]] = []
     for part in chunks(ids):
         changed.update(conn.execute(select(M.feed_key).where(M.story_id.in_(part))).scalars())
         copies: dict[int, list[Any]] = {}
@@ -232,15 +250,13 @@ def refresh_stories(
                 }
             )
             for key in feed_keys(((r.source_id, r.channels or ()) for r in rows_), regions_of):
-                members.append({"feed_key": key, "story_id": sid, "published": published})
+                members.append((key, sid, published))
                 changed.add(key)
         conn.execute(delete(MEMBERS).where(M.story_id.in_(part)))
     if story_updates:
         conn.execute(update(STORIES).where(S.id == bindparam("_id")), story_updates)
-    if members:
-        conn.execute(insert(MEMBERS), members)
-    if changed:
-        conn.execute(insert(CHANGES), [{"feed_key": k, "at": now} for k in sorted(changed)])
+    bulk.insert(conn, MEMBERS, ("feed_key", "story_id", "published"), members)
+    bulk.insert(conn, CHANGES, ("feed_key", "at"), [(k, now) for k in sorted(changed)])
     return changed
 
 

@@ -28,14 +28,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aggregator.model import Article, DatePrecision, Dedupe
 from aggregator.normalise.dedupe import Copy, Verdict, judge
 from aggregator.normalise.fingerprint import Fingerprint, fingerprint, normalised
 from aggregator.normalise.identity import digest
 from aggregator.normalise.urls import canonical
+from aggregator.store import bulk
 from aggregator.store.tables import ENTRIES, STORY_BANDS
 
 E, B = ENTRIES.c, STORY_BANDS.c
@@ -197,15 +196,19 @@ def add_bands(
 ) -> None:
     """Index copies' fingerprint keys: (entry id, story id, published, fingerprint)."""
     rows = [
-        {"band_key": k, "published": published, "entry_id": entry_id, "story_id": story_id}
+        (k, published, entry_id, story_id)
         for entry_id, story_id, published, fp in entries
         for k in fp.keys
     ]
     # A key row of an entry id SQLite reuses after rows were deleted by hand must not
     # stop a poll from being stored.
-    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(STORY_BANDS)
-    for part in _chunks(rows, CHUNK * 4):
-        conn.execute(ins.on_conflict_do_nothing(), list(part))
+    bulk.insert(
+        conn,
+        STORY_BANDS,
+        ("band_key", "published", "entry_id", "story_id"),
+        rows,
+        on_conflict="DO NOTHING",
+    )
 
 
 def drop_bands(conn: Connection, stored: Iterable[tuple[int, str, str, datetime]]) -> None:
@@ -245,7 +248,7 @@ def refresh_bands(
         add_bands(
             conn,
             [
-                (r.id, r.story_id, by_key[r.key][1], fingerprint(a.title, a.text))
+                (r.id, r.story_id, by_key[r.key][1], a.fingerprinted())
                 for r in rows
                 if (a := by_key[r.key][0])
             ],

@@ -22,25 +22,26 @@ functions that take a connection write and read the index.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, cast, column, literal_column, select, table
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection, cast, column, literal_column, select, table
+from sqlalchemy.dialects.postgresql import TSQUERY
 
+from aggregator.normalise.terms import RUN as _RUN
+from aggregator.normalise.terms import fold as _fold
+from aggregator.normalise.terms import index_tokens, terms, tokens
+from aggregator.normalise.terms import pairs as _pairs
+from aggregator.normalise.terms import runs as _runs
+from aggregator.store import bulk
 from aggregator.store.tables import ENTRIES, ENTRY_SEARCH, TABLE_ENTRY_SEARCH
 
-# PostgreSQL keeps positions up to 16383 and 256 per lexeme; the same cap on both
-# databases keeps their answers alike. News articles are far shorter than this.
-MAX_TOKENS = 16000
+__all__ = ["Phrase", "entry_terms", "index_entries", "index_tokens", "parse_search", "tokens"]
+
 MAX_POSITIONS = 255
 BATCH = 500
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
-_RUN = re.compile(f"([{_CJK}]+)|((?:(?![{_CJK}])[^\\W_])+)")
 _QUOTED = re.compile(r'"([^"]*)"?|“([^”]*)”?|(\S+)')
 
 _FTS = table(TABLE_ENTRY_SEARCH, column("rowid"), column("terms"))
@@ -55,15 +56,6 @@ class Phrase:
     prefix: bool = False
 
 
-def _runs(value: str) -> list[tuple[bool, str]]:
-    """(is_cjk, run) pieces of NFKC-normalised, case-folded text; separators dropped."""
-    return [(bool(m[1]), m[0]) for m in _RUN.finditer(_fold(value))]
-
-
-def _fold(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).casefold()
-
-
 def _words(value: str) -> list[list[tuple[bool, str]]]:
     """Runs grouped into words: runs with nothing between them (第3次, G20峰会) stay together."""
     words: list[list[tuple[bool, str]]] = []
@@ -74,31 +66,6 @@ def _words(value: str) -> list[list[tuple[bool, str]]]:
         words[-1].append((bool(m[1]), m[0]))
         end = m.end()
     return words
-
-
-def _pairs(run: str) -> list[str]:
-    return [run[i : i + 2] for i in range(len(run) - 1)]
-
-
-def tokens(value: str) -> Iterator[str]:
-    """Index tokens of a text: CJK runs as pairs plus their last character, other words whole."""
-    for cjk, run in _runs(value):
-        if cjk:
-            yield from _pairs(run)
-            yield run[-1]
-        else:
-            yield run
-
-
-def index_tokens(title: str, body: str) -> list[str]:
-    """The tokens stored for one entry: its title, then its text, capped at MAX_TOKENS."""
-    out: list[str] = []
-    for part in (title, body):
-        for tok in tokens(part):
-            out.append(tok)
-            if len(out) >= MAX_TOKENS:
-                return out
-    return out
 
 
 def _phrase(runs: Sequence[tuple[bool, str]]) -> Phrase | None:
@@ -172,9 +139,10 @@ def _lexeme(token: str) -> str:
 # ---------------------------------------------------------------- the index
 
 
-def index_entries(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> None:
-    """Write (entry id, title, text) into the index, replacing what an entry had."""
-    values = [(eid, index_tokens(title or "", body or "")) for eid, title, body in rows]
+def index_entries(conn: Connection, rows: Iterable[tuple[int, str]]) -> None:
+    """Write (entry id, terms) into the index, replacing what an entry had; terms are
+    `normalise.terms.terms` of its title and text (`entry_terms` of an Article)."""
+    values = list(rows)
     if not values:
         return
     if conn.dialect.name == "sqlite":
@@ -182,18 +150,20 @@ def index_entries(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> Non
         for start in range(0, len(ids), BATCH):
             part = ids[start : start + BATCH]
             conn.execute(_FTS.delete().where(_FTS.c.rowid.in_(part)))
-        conn.execute(
-            _FTS.insert().values(rowid=bindparam("eid"), terms=bindparam("terms")),
-            [{"eid": eid, "terms": " ".join(toks)} for eid, toks in values],
-        )
+        bulk.insert(conn, _FTS, ("rowid", "terms"), values)
         return
-    stmt = pg_insert(ENTRY_SEARCH).values(
-        entry_id=bindparam("eid"), terms=cast(bindparam("terms"), TSVECTOR)
+    bulk.insert(
+        conn,
+        ENTRY_SEARCH,
+        ("entry_id", "terms"),
+        [(eid, tsvector(t.split(" ") if t else [])) for eid, t in values],
+        on_conflict="(entry_id) DO UPDATE SET terms = EXCLUDED.terms",
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[ENTRY_SEARCH.c.entry_id], set_={"terms": stmt.excluded.terms}
-    )
-    conn.execute(stmt, [{"eid": eid, "terms": tsvector(toks)} for eid, toks in values])
+
+
+def entry_terms(title: str | None, text: str | None, precomputed: str | None = None) -> str:
+    """An entry's index terms: those the parser process computed, else computed here."""
+    return precomputed if precomputed is not None else terms(title or "", text or "")
 
 
 def matching_entries(dialect: str, phrases: Sequence[Phrase]) -> Any:
