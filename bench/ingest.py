@@ -25,11 +25,8 @@ import cProfile
 import pstats
 import random
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,6 +43,7 @@ from aggregator.poller.work import prepare  # noqa: E402
 from aggregator.store import SourceUpdate, Store  # noqa: E402
 from aggregator.store.ingest import _entry_values  # noqa: E402
 from aggregator.store.tables import ENTRIES, STORIES  # noqa: E402
+from bench.dedupe import database  # noqa: E402
 from bench.sources import render, shared_stories  # noqa: E402
 from tests.fleet import source_id  # noqa: E402
 
@@ -141,26 +139,6 @@ def baseline(url: str, s: Site, polls: Sequence[Sequence[Article]]) -> float:
         store.close()
 
 
-@contextmanager
-def database(kind: str, pg: str) -> Iterator[str]:
-    """A fresh, empty database URL of this kind."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
-            yield f"sqlite:///{tmp}/bench.db"
-        return
-    import psycopg
-
-    schema = f"bench_ingest_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        sep = "&" if "?" in pg else "?"
-        yield f"{pg}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(pg, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--feeds", type=int, default=200)
@@ -181,9 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"{'database':<12}{'':<10}{'art/s':>9}{'ms/art':>9}{'seconds':>9}")
     for kind in kinds:
-        with database(kind, args.pg) as url:
+        with database(kind, args.pg, len(polls)) as url:
             mine = ours(url, s, polls, args.profile)
-        with database(kind, args.pg) as url:
+        with database(kind, args.pg, len(polls)) as url:
             base = baseline(url, s, polls)
         for name, secs in (("ours", mine), ("baseline", base)):
             print(

@@ -5,7 +5,8 @@ processing; a poll writes over a thousand rows (18 fingerprint keys per article 
 so that was most of an ingest's time. Here values are converted to what the driver
 takes once per column kind (times as the store keeps them, JSON with orjson), and rows
 go out as multi-row `INSERT … VALUES (…), (…)` statements of at most `MAX_PARAMS`
-parameters: one round trip per chunk on either database. Reads stay SQLAlchemy's, so a
+parameters on SQLite, one `unnest` of an array per column on PostgreSQL: one round trip
+per chunk on either database. Reads stay SQLAlchemy's, so a
 value written here reads back exactly as one written through the ORM types.
 """
 
@@ -17,16 +18,18 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection, TableClause
+from sqlalchemy import JSON, Connection, Dialect, TableClause
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from aggregator.store.tables import UTCDateTime
 
-MAX_PARAMS = 30000  # below SQLite's 32766 variables and PostgreSQL's 65535 parameters
+MAX_PARAMS = 30000  # below SQLite's 32766 variables
+PG_ROWS = 5000  # rows per statement on PostgreSQL (arrays: no limit but memory)
 
 Convert = Callable[[Any], Any]
 
 
+@lru_cache(maxsize=4096)  # an article's time goes out once per fingerprint key
 def _sqlite_time(value: datetime | None) -> str | None:
     """Naive UTC text, as SQLAlchemy's SQLite DateTime writes it (and reads it back)."""
     if value is None:
@@ -51,29 +54,46 @@ def _same(value: Any) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _plan(
-    table: TableClause, columns: tuple[str, ...], dialect: str
-) -> tuple[tuple[Convert, ...], str]:
-    """Per column: the converter, and the placeholder of one row (JSONB is cast on PG)."""
-    pg = dialect == "postgresql"
-    mark = "%s" if pg else "?"
+def _sqlite_plan(table: TableClause, columns: tuple[str, ...]) -> tuple[tuple[Convert, ...], str]:
+    """Per column the converter; and the placeholders of one row."""
     converts: list[Convert] = []
-    marks: list[str] = []
     for name in columns:
         kind = table.c[name].type
         if isinstance(kind, UTCDateTime):
-            converts.append(_pg_time if pg else _sqlite_time)
-            marks.append(mark)
+            converts.append(_sqlite_time)
         elif isinstance(kind, JSON):
             converts.append(_json_text)
-            marks.append("CAST(%s AS JSONB)" if pg else mark)
-        elif isinstance(kind, TSVECTOR):
-            converts.append(_same)
-            marks.append("CAST(%s AS tsvector)")
         else:
             converts.append(_same)
-            marks.append(mark)
-    return tuple(converts), "(" + ", ".join(marks) + ")"
+    return tuple(converts), "(" + ", ".join("?" * len(columns)) + ")"
+
+
+@lru_cache(maxsize=64)
+def _pg_plan(
+    table: TableClause, columns: tuple[str, ...], dialect: Dialect
+) -> tuple[tuple[Convert, ...], str]:
+    """Per column the converter; and `INSERT … SELECT … FROM unnest(%s, …)`: one array
+    parameter per column, so the statement is short and the same for any number of rows
+    (a VALUES list of thousands of placeholders costs psycopg more to parse than to send)."""
+    converts: list[Convert] = []
+    arrays: list[str] = []
+    picks: list[str] = []
+    for i, name in enumerate(columns):
+        kind = table.c[name].type
+        if isinstance(kind, JSON | TSVECTOR):
+            converts.append(_json_text if isinstance(kind, JSON) else _same)
+            arrays.append("CAST(%s AS text[])")
+            picks.append(f"CAST(u.c{i} AS {'JSONB' if isinstance(kind, JSON) else 'tsvector'})")
+        else:
+            converts.append(_pg_time if isinstance(kind, UTCDateTime) else _same)
+            arrays.append(f"CAST(%s AS {kind.compile(dialect=dialect)}[])")
+            picks.append(f"u.c{i}")
+    aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(picks)} "
+        f"FROM unnest({', '.join(arrays)}) AS u({aliases})"
+    )
+    return tuple(converts), sql
 
 
 def insert(
@@ -93,13 +113,43 @@ def insert(
     if not rows:
         return []
     cols = tuple(columns)
-    converts, one = _plan(table, cols, conn.dialect.name)
-    head = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES "
     tail = f" ON CONFLICT {on_conflict}" if on_conflict else ""
     if returning:
         tail += " RETURNING " + ", ".join(returning)
-    per = max(1, MAX_PARAMS // len(cols))
+    if conn.dialect.name == "postgresql":
+        return _insert_pg(conn, table, cols, rows, tail)
+    return _insert_sqlite(conn, table, cols, rows, tail)
+
+
+def _insert_pg(
+    conn: Connection,
+    table: TableClause,
+    cols: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    tail: str,
+) -> list[tuple[Any, ...]]:
+    converts, sql = _pg_plan(table, cols, conn.dialect)
     out: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), PG_ROWS):
+        part = rows[start : start + PG_ROWS]
+        params = tuple([c(row[i]) for row in part] for i, c in enumerate(converts))
+        result = conn.exec_driver_sql(sql + tail, params)
+        if result.returns_rows:
+            out.extend(tuple(r) for r in result)
+    return out
+
+
+def _insert_sqlite(
+    conn: Connection,
+    table: TableClause,
+    cols: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    tail: str,
+) -> list[tuple[Any, ...]]:
+    converts, one = _sqlite_plan(table, cols)
+    head = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES "
+    out: list[tuple[Any, ...]] = []
+    per = max(1, MAX_PARAMS // len(cols))
     for start in range(0, len(rows), per):
         part = rows[start : start + per]
         params: list[Any] = []
@@ -107,6 +157,6 @@ def insert(
             params.extend(c(v) for c, v in zip(converts, row, strict=True))
         sql = head + ", ".join([one] * len(part)) + tail
         result = conn.exec_driver_sql(sql, tuple(params))
-        if returning:
+        if result.returns_rows:
             out.extend(tuple(r) for r in result)
     return out

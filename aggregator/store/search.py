@@ -126,10 +126,17 @@ def tsvector(toks: Sequence[str]) -> str:
     """A tsvector literal with 1-based positions, e.g. `'临沂':1 '沂':2`."""
     positions: dict[str, list[int]] = {}
     for pos, tok in enumerate(toks, start=1):
-        found = positions.setdefault(tok, [])
-        if len(found) < MAX_POSITIONS:
+        found = positions.get(tok)
+        if found is None:
+            positions[tok] = [pos]
+        elif len(found) < MAX_POSITIONS:
             found.append(pos)
-    return " ".join(f"{_lexeme(t)}:{','.join(map(str, ps))}" for t, ps in positions.items())
+    # Index tokens are letters and digits only; a quote or backslash takes the slow path.
+    plain = not any("'" in t or "\\" in t for t in positions)
+    return " ".join(
+        f"'{t}':{','.join(map(str, ps))}" if plain else f"{_lexeme(t)}:{','.join(map(str, ps))}"
+        for t, ps in positions.items()
+    )
 
 
 def _lexeme(token: str) -> str:
