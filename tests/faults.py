@@ -16,6 +16,7 @@ from email.utils import format_datetime
 
 from aiohttp import web
 
+from aggregator.model import PollStatus
 from aggregator.poller.work import Job, Outcome, digest_document
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -221,6 +222,11 @@ CLOUDFLARE_503 = (
     b"<div id='cf-chl-widget'>Checking your browser before accessing.</div></body></html>"
 )
 SAFEDOG_403 = "<html><body>您的访问被安全狗拦截 safedog.cn，请输入验证码</body></html>".encode()
+
+
+def report_niceness(job: Job) -> Outcome:
+    """A parser job that answers with the worker process's niceness."""
+    return Outcome(PollStatus.OK, message=str(os.nice(0)))
 
 
 def spin_on_marker(job: Job) -> Outcome:

@@ -176,6 +176,26 @@ async def test_host_gate_spaces_starts_by_the_gap_and_keeps_hosts_apart() -> Non
     assert other_host_got_in
 
 
+async def test_parser_processes_yield_the_cpu_to_the_server() -> None:
+    """Workers run niced, so a first poll's parsing cannot starve the web server."""
+    import os
+    from datetime import UTC, datetime
+
+    from aggregator.model import Source
+    from aggregator.normalise import Context
+    from aggregator.poller.pool import NICE
+    from aggregator.poller.work import Job
+
+    pool = ParsePool(1, deadline=30.0, work=f.report_niceness)
+    try:
+        src = Source(id="s", url="http://x.example.cn/rss.xml", region="r")
+        job = Job(b"", src.url, None, src, Context("Asia/Shanghai"), datetime.now(UTC))
+        outcome = await pool.run(job)
+        assert int(outcome.message) == min(os.nice(0) + NICE, 19)
+    finally:
+        await pool.close()
+
+
 async def test_pool_answers_after_a_killed_job() -> None:
     from datetime import UTC, datetime
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing as mp
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
@@ -29,6 +30,7 @@ from aggregator.poller.work import (
 Work = Callable[[Job], Outcome]
 READY = "ready"
 STARTUP_DEADLINE = 60.0  # seconds for a fresh worker to import its modules
+NICE = 10  # added to a worker's niceness (os.nice): parsing yields the CPU to serving
 
 
 def _do(work: Work, job: Job | ArticleJob) -> Outcome | ArticleOutcome:
@@ -37,7 +39,12 @@ def _do(work: Work, job: Job | ArticleJob) -> Outcome | ArticleOutcome:
 
 
 def _serve(conn: Connection, work: Work) -> None:
-    """A worker's loop: say it is ready, then one job in, one outcome out, until EOF."""
+    """A worker's loop: say it is ready, then one job in, one outcome out, until EOF.
+
+    Workers run at a lower CPU priority (NICE): on a machine as busy as a first poll of
+    thousands of sources makes it, the web server's requests come before parsing."""
+    with contextlib.suppress(OSError, AttributeError):  # not on every platform
+        os.nice(NICE)
     conn.send(READY)
     while True:
         try:
