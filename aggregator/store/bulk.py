@@ -54,17 +54,18 @@ def _same(value: Any) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _sqlite_plan(table: TableClause, columns: tuple[str, ...]) -> tuple[tuple[Convert, ...], str]:
-    """Per column the converter; and the placeholders of one row."""
-    converts: list[Convert] = []
-    for name in columns:
+def _sqlite_plan(
+    table: TableClause, columns: tuple[str, ...]
+) -> tuple[tuple[tuple[int, Convert], ...], str]:
+    """The columns whose values need converting (position, converter); and the
+    placeholders of one row."""
+    converts: list[tuple[int, Convert]] = []
+    for i, name in enumerate(columns):
         kind = table.c[name].type
         if isinstance(kind, UTCDateTime):
-            converts.append(_sqlite_time)
+            converts.append((i, _sqlite_time))
         elif isinstance(kind, JSON):
-            converts.append(_json_text)
-        else:
-            converts.append(_same)
+            converts.append((i, _json_text))
     return tuple(converts), "(" + ", ".join("?" * len(columns)) + ")"
 
 
@@ -154,7 +155,10 @@ def _insert_sqlite(
         part = rows[start : start + per]
         params: list[Any] = []
         for row in part:
-            params.extend(c(v) for c, v in zip(converts, row, strict=True))
+            values = list(row)
+            for i, convert in converts:
+                values[i] = convert(values[i])
+            params += values
         sql = head + ", ".join([one] * len(part)) + tail
         result = conn.exec_driver_sql(sql, tuple(params))
         if result.returns_rows:
