@@ -30,6 +30,22 @@ _AGO = re.compile(r"^(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天|周)前$")
 _DAY_WORD = re.compile(
     r"^(?P<word>今天|昨天|前天)\s*(?:(?P<H>\d{1,2})\s*:\s*(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$"
 )
+# The RFC 822 form nearly every feed writes, read without email.utils' general parser
+# (which splits, lowercases and guesses). Nothing else in parse_date reads such a string
+# (no 4-digit year is followed by a date separator, none starts with a 月/-/ day), so
+# this reading is the one the readers below would reach. ASCII digits only.
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_RFC822_STRICT = re.compile(
+    rf"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{{1,2}}) ({'|'.join(_MONTHS)}) "
+    r"([1-9][0-9]{3}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) (?:([+-])([0-9]{2})([0-9]{2})|GMT)"
+)
+_LABEL = re.compile(r"^(发布时间|发布日期|时间|日期|更新时间)\s*[:：]\s*")
+_LETTERS = re.compile(r"[A-Za-z]{3}")
 _UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days", "周": "weeks"}
 _DAY_OFFSET = {"今天": 0, "昨天": 1, "前天": 2}
 
@@ -39,9 +55,11 @@ def parse_date(raw: str | None, tz: tzinfo, now: datetime) -> tuple[datetime | N
     if not raw:
         return None, DatePrecision.NONE
     text = raw.translate(_FULLWIDTH).strip().strip("[]【】()（）<>").strip()
-    text = re.sub(r"^(发布时间|发布日期|时间|日期|更新时间)\s*[:：]\s*", "", text)
+    text = _LABEL.sub("", text)
     if not text:
         return None, DatePrecision.NONE
+    if (m := _RFC822_STRICT.fullmatch(text)) and (fast := _rfc822_strict(m, tz)):
+        return fast.astimezone(UTC), DatePrecision.DATETIME
     local_now = now.astimezone(tz)
     for reader in (_relative, _structured, _year_less, _rfc822, _iso):
         found = reader(text, tz, local_now)
@@ -106,8 +124,31 @@ def _year_less(text: str, tz: tzinfo, now: datetime) -> Found:
     return None
 
 
+def _rfc822_strict(m: re.Match[str], tz: tzinfo) -> datetime | None:
+    """What email.utils.parsedate_to_datetime makes of a strict RFC 822 date; None when
+    it would raise (the readers then fail on it alike)."""
+    day, month, year, hour, minute, second, sign, zh, zm = m.groups()
+    zone: tzinfo
+    if sign is None:  # GMT
+        zone = timezone(timedelta(0))
+    elif sign == "-" and zh == zm == "00":  # "-0000": no zone given, the site's own
+        zone = tz
+    else:
+        offset = timedelta(hours=int(zh), minutes=int(zm))
+        try:
+            zone = timezone(-offset if sign == "-" else offset)
+        except ValueError:
+            return None
+    try:
+        return datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), 0, zone
+        )
+    except ValueError:
+        return None
+
+
 def _rfc822(text: str, tz: tzinfo, now: datetime) -> Found:
-    if not re.search(r"[A-Za-z]{3}", text):
+    if not _LETTERS.search(text):
         return None
     try:
         value = parsedate_to_datetime(text)

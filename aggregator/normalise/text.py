@@ -11,6 +11,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 import nh3
 
@@ -102,7 +103,9 @@ _DROP_WITH_CONTENT = {
     "select",
     "textarea",
 }
-_BLOCK = re.compile(r"<(?:/?(?:p|div|br|li|tr|h[1-6]|blockquote|section|article|table)\b)", re.I)
+# The "<" of a block tag (the name is only looked ahead at): a literal replacement runs
+# in C, where one naming the match calls back into Python once per tag.
+_BLOCK = re.compile(r"<(?=/?(?:p|div|br|li|tr|h[1-6]|blockquote|section|article|table)\b)", re.I)
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -133,8 +136,15 @@ def sanitize(markup: str | None, base: str | None, limit: int = MAX_CONTENT_HTML
 
 
 def _clean(markup: str, base: str | None) -> str:
-    return nh3.clean(
-        markup,
+    return _cleaner(base).clean(markup).strip()
+
+
+@lru_cache(maxsize=256)
+def _cleaner(base: str | None) -> nh3.Cleaner:
+    """The sanitiser for one base. nh3.clean() builds its whole configuration on every
+    call (about two thirds of its cost); a Cleaner is built once and reused. The URL
+    filter depends on the base, and a feed's entries nearly always share one."""
+    return nh3.Cleaner(
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         clean_content_tags=_DROP_WITH_CONTENT,
@@ -142,7 +152,11 @@ def _clean(markup: str, base: str | None) -> str:
         link_rel="noopener noreferrer nofollow",
         attribute_filter=_url_filter(base),
         strip_comments=True,
-    ).strip()
+    )
+
+
+# Text only: every tag goes, and with these their content too. Built once, as above.
+_TEXT_ONLY = nh3.Cleaner(tags=set(), clean_content_tags=_DROP_WITH_CONTENT | {"head", "title"})
 
 
 def plain(markup: str | None) -> str:
@@ -151,10 +165,8 @@ def plain(markup: str | None) -> str:
         return ""
     markup = _XML_ILLEGAL.sub("", markup)
     if "<" in markup:
-        markup = _BLOCK.sub(lambda m: "\n" + m.group(0), markup)
-        markup = nh3.clean(
-            markup, tags=set(), clean_content_tags=_DROP_WITH_CONTENT | {"head", "title"}
-        )
+        markup = _BLOCK.sub("\n<", markup)
+        markup = _TEXT_ONLY.clean(markup)
     text = html.unescape(markup) if "&" in markup else markup
     text = _WS.sub(" ", text)
     return _BLANK_LINES.sub("\n", text).strip()

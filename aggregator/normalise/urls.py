@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote_plus, unquote_plus, unquote_to_bytes, urljoin, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "_hs")
@@ -51,12 +52,19 @@ def is_tracking(name: str, value: str) -> bool:
     return low == "from" and value.lower() in _WECHAT_FROM
 
 
+# The functions below are pure and cached: a feed repeats its base and links in every
+# poll, and each costs several urllib parses.
+
+
+@lru_cache(maxsize=8192)
 def absolute(url: str | None, base: str | None) -> str | None:
     """Resolve a link against its base; None unless the result is http(s)."""
     if not url:
         return None
     # A link wrapped over lines is joined; a space inside it is %20, as browsers send it.
-    url = _WRAP.sub("", url).strip().replace(" ", "%20")
+    if "\n" in url or "\r" in url or "\t" in url:  # what every _WRAP match holds
+        url = _WRAP.sub("", url)
+    url = url.strip().replace(" ", "%20")
     if not url:
         return None
     try:
@@ -93,12 +101,14 @@ def _unform(part: str) -> bytes:
     return unquote_to_bytes(part.replace("+", " "))
 
 
+@lru_cache(maxsize=4096)
 def clean_link(url: str | None, base: str | None) -> str | None:
     """The link readers follow: absolute, tracking parameters removed."""
     out = absolute(url, base)
     return strip_tracking(out) if out else None
 
 
+@lru_cache(maxsize=4096)
 def canonical(url: str) -> str:
     """An identity form: case, default port, fragment, trailing slash and trackers ignored."""
     try:
