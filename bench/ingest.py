@@ -107,6 +107,9 @@ def ours(url: str, s: Site, polls: Sequence[Sequence[Article]], profile: bool) -
             if prof is not None:
                 prof.disable()
             total += time.perf_counter() - t0
+        stored = store.counts()["entries"]
+        if stored != sum(len(a) for a in polls):
+            raise SystemExit(f"ours: {stored} entries stored of {sum(len(a) for a in polls)}")
         if prof is not None:
             pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)

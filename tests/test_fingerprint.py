@@ -126,3 +126,31 @@ def test_band_keys_are_stable_across_versions():
     )  # fmt: skip
     text = "沂水县举办第五届农民丰收节庆祝活动，全县各乡镇展示特色农产品，吸引游客参观选购。"
     assert band_keys(normal_body(text))[:2] == (9146469652008598086, 1871865980175022312)
+
+
+def test_the_parser_process_hands_over_fingerprints_and_search_terms():
+    """poller.work fills Article.printed and .terms as the store would compute them, and
+    a page merged into an article afterwards drops them (its text changed)."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from aggregator.model import FullText, Source
+    from aggregator.normalise import Context
+    from aggregator.normalise.fulltext import enrich
+    from aggregator.normalise.terms import terms
+    from aggregator.poller.work import Job, digest_document
+    from tests.faults import headlines, rss
+
+    src = Source(id="s", url="http://x.example.cn/rss.xml", region="r")
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    outcome = digest_document(Job(rss(headlines(3)), src.url, None, src, Context("UTC"), now))
+    assert len(outcome.articles) == 3
+    for a in outcome.articles:
+        assert a.printed == fingerprint(a.title, a.text)
+        assert a.terms == terms(a.title, a.text)
+        assert a.fingerprinted() is a.printed
+    article = replace(outcome.articles[0], content="", text="短")
+    page = FullText(article.link, now, ok=True, body=f"<p>{BODY}</p>", text=BODY)
+    merged = enrich(article, page, UTC, now)
+    assert merged.text == BODY and merged.printed is None and merged.terms is None
+    assert merged.fingerprinted() == fingerprint(merged.title, BODY)

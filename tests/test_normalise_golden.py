@@ -264,8 +264,15 @@ def _short(text: str) -> str:
     return f"{len(text)} chars, blake2b {hashlib.blake2b(text.encode()).hexdigest()[:32]}"
 
 
+# Filled in by poller.work.prepare after normalise (tests/test_fingerprint.py checks them).
+_PREPARED = ("printed", "terms")
+
+
 def _article(a: Any) -> dict[str, Any]:
-    return dataclasses.asdict(a)
+    out = dataclasses.asdict(a)
+    for name in _PREPARED:
+        out.pop(name, None)
+    return out
 
 
 def _jsonable(value: Any) -> Any:
