@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from asyncio import Task
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from aggregator.web.app import make_app, start_site
 from aggregator.web.runtime import Runtime
 
 log = logging.getLogger("aggregator")
+SWITCH_INTERVAL = 0.001  # seconds; see serve_forever
 
 
 @dataclass
@@ -108,6 +110,10 @@ async def serve_forever(settings: Settings, config: LoadedConfig, *, web: bool, 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    if web and poll:
+        # Ingest runs on the store's thread in this process: the event loop waits for the
+        # GIL at most this long (Python's default is 5 ms) to answer a request.
+        sys.setswitchinterval(SWITCH_INTERVAL)
     async with open_parts(settings, config, poll=poll) as parts:
         reloader = parts.runtime.reloader
         assert reloader is not None
