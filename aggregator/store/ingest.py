@@ -36,6 +36,23 @@ E, S, M = ENTRIES.c, STORIES.c, MEMBERS.c
 
 T = TypeVar("T")
 
+# Statements built once: a list of values goes in as one expanding parameter, so
+# SQLAlchemy neither builds nor coerces a literal per value on every poll.
+_EXISTING = select(E.id, E.key, E.story_id, E.content_hash, E.published, E.precision).where(
+    E.source_id == bindparam("source"), E.key.in_(bindparam("keys", expanding=True))
+)
+_FEEDS_OF = select(M.feed_key).where(M.story_id.in_(bindparam("ids", expanding=True)))
+_COPIES = select(
+    E.id,
+    E.story_id,
+    E.source_id,
+    E.channels,
+    E.published,
+    E.updated_at,
+    (func.length(E.content) + func.length(E.summary)).label("richness"),
+).where(E.story_id.in_(bindparam("ids", expanding=True)))
+_UNLIST = delete(MEMBERS).where(M.story_id.in_(bindparam("ids", expanding=True)))
+
 
 @dataclass(slots=True)
 class IngestStats:
@@ -66,11 +83,7 @@ def ingest(
     by_key = {a.key: a for a in articles}
     existing: dict[str, Any] = {}
     for part in chunks(list(by_key)):
-        for row in conn.execute(
-            select(E.id, E.key, E.story_id, E.content_hash, E.published, E.precision).where(
-                E.source_id == source_id, E.key.in_(part)
-            )
-        ):
+        for row in conn.execute(_EXISTING, {"source": source_id, "keys": list(part)}):
             existing[row.key] = row
 
     new = [a for k, a in by_key.items() if k not in existing]
@@ -222,19 +235,10 @@ def refresh_stories(
     story_updates: list[dict[str, Any]] = []
     members: list[tuple[str, int, datetime]] = []
     for part in chunks(ids):
-        changed.update(conn.execute(select(M.feed_key).where(M.story_id.in_(part))).scalars())
+        ids_ = {"ids": list(part)}
+        changed.update(conn.execute(_FEEDS_OF, ids_).scalars())
         copies: dict[int, list[Any]] = {}
-        found = conn.execute(
-            select(
-                E.id,
-                E.story_id,
-                E.source_id,
-                E.channels,
-                E.published,
-                E.updated_at,
-                (func.length(E.content) + func.length(E.summary)).label("richness"),
-            ).where(E.story_id.in_(part))
-        )
+        found = conn.execute(_COPIES, ids_)
         for row in found:
             copies.setdefault(row.story_id, []).append(row)
         for sid, rows_ in copies.items():
@@ -252,7 +256,7 @@ def refresh_stories(
             for key in feed_keys(((r.source_id, r.channels or ()) for r in rows_), regions_of):
                 members.append((key, sid, published))
                 changed.add(key)
-        conn.execute(delete(MEMBERS).where(M.story_id.in_(part)))
+        conn.execute(_UNLIST, ids_)
     if story_updates:
         conn.execute(update(STORIES).where(S.id == bindparam("_id")), story_updates)
     bulk.insert(conn, MEMBERS, ("feed_key", "story_id", "published"), members)

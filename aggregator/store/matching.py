@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy import Connection, bindparam, delete, or_, select
 
 from aggregator.model import Article, DatePrecision, Dedupe
 from aggregator.normalise.dedupe import Copy, Verdict, judge
@@ -41,6 +41,26 @@ E, B = ENTRIES.c, STORY_BANDS.c
 CHUNK = 500
 MAX_CANDIDATES = 8  # stories judged per article, those sharing the most keys first
 _URI_GUID = ("http://", "https://", "tag:", "urn:")
+
+# Built once, lists as expanding parameters (no literal built per value per poll).
+_BY_HASH = (
+    select(E.id, E.story_id, E.link_hash, E.guid_hash)
+    .where(
+        or_(
+            E.link_hash.in_(bindparam("hashes", expanding=True)),
+            E.guid_hash.in_(bindparam("hashes", expanding=True)),
+        )
+    )
+    .order_by(E.id)
+)
+_BY_KEY = select(B.band_key, B.story_id, B.published).where(
+    B.band_key.in_(bindparam("keys", expanding=True)),
+    B.published >= bindparam("lo"),
+    B.published <= bindparam("hi"),
+)
+_COPIES_OF = select(E.id, E.story_id, E.source_id, E.title, E.text, E.published, E.precision).where(
+    E.story_id.in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +125,7 @@ def _exact(conn: Connection, new: Sequence[Article]) -> dict[str, Match]:
             wanted.setdefault(str(h), []).append(a)
     found: dict[str, Match] = {}
     for part in _chunks(sorted(wanted)):
-        rows = conn.execute(
-            select(E.id, E.story_id, E.link_hash, E.guid_hash)
-            .where(or_(E.link_hash.in_(part), E.guid_hash.in_(part)))
-            .order_by(E.id)
-        )
+        rows = conn.execute(_BY_HASH, {"hashes": list(part)})
         for row in rows:
             for h in {row.link_hash, row.guid_hash} - {None}:
                 for a in wanted.get(h, ()):
@@ -137,11 +153,7 @@ def _near(
     hi = max(a.published for a in articles) + window
     hits: dict[str, Counter[int]] = {a.key: Counter() for a in articles}
     for part in _chunks(sorted(by_key)):
-        rows = conn.execute(
-            select(B.band_key, B.story_id, B.published).where(
-                B.band_key.in_(part), B.published >= lo, B.published <= hi
-            )
-        )
+        rows = conn.execute(_BY_KEY, {"keys": list(part), "lo": lo, "hi": hi})
         for row in rows:
             for a in by_key[row.band_key]:
                 if abs(row.published - a.published) <= window:
@@ -178,11 +190,7 @@ def _copies(conn: Connection, story_ids: Iterable[int]) -> dict[int, list[_Store
     """The copies of candidate stories, normalised for the judge."""
     out: dict[int, list[_Stored]] = {}
     for part in _chunks(sorted(story_ids)):
-        rows = conn.execute(
-            select(E.id, E.story_id, E.source_id, E.title, E.text, E.published, E.precision).where(
-                E.story_id.in_(part)
-            )
-        )
+        rows = conn.execute(_COPIES_OF, {"ids": list(part)})
         for r in rows:
             fp = normalised(r.title, r.text)
             copy = Copy(r.title, fp, r.published, DatePrecision(r.precision))

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, delete, exists, func, insert, select, tuple_
+from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from aggregator.store.tables import (
@@ -37,6 +37,9 @@ CHANGES_KEPT = timedelta(days=1)  # servers read the log every second; a day is 
 RETENTION_LOCK = 0x61676770  # PostgreSQL session lock: one retention pass at a time
 
 E, T = ENTRIES.c, TOMBSTONES.c
+_TOMBSTONED = select(T.key).where(
+    T.source_id == bindparam("source"), T.key.in_(bindparam("keys", expanding=True))
+)
 
 
 def tombstoned(conn: Connection, source_id: str, keys: Sequence[str]) -> set[str]:
@@ -44,8 +47,7 @@ def tombstoned(conn: Connection, source_id: str, keys: Sequence[str]) -> set[str
     found: set[str] = set()
     for i in range(0, len(keys), BATCH):
         part = list(keys[i : i + BATCH])
-        stmt = select(T.key).where(T.source_id == source_id, T.key.in_(part))
-        found.update(conn.execute(stmt).scalars())
+        found.update(conn.execute(_TOMBSTONED, {"source": source_id, "keys": part}).scalars())
     return found
 
 
