@@ -180,8 +180,7 @@ def print_table(
         if theirs:
             ratio = theirs[i]["seconds"] / ours[i]["seconds"]
             print(f"{name:<9} {'ratio':>6} {ratio:>8.2f}×  (ours / reader, feeds/s)")
-    if theirs and theirs[0]["entries"] != entries:
-        print(f"stored entries: ours {entries}, reader {theirs[0]['entries']}")
+    print(f"stored entries: ours {entries}" + (f", reader {theirs[0]['entries']}" if theirs else ""))
 
 
 def passes(args: argparse.Namespace) -> None:

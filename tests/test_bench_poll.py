@@ -27,5 +27,9 @@ def test_poll_bench_runs_its_passes_and_prints_its_table() -> None:
     assert rows[("first", "ours")].endswith("200×5")
     assert rows[("304", "ours")].endswith("304×5")
     assert rows[("200 same", "ours")].endswith("200×5")
+    # every entry of every source was stored (5 × 5; none is a copy of another source's)
+    assert any(line.startswith("stored entries: ours 25") for line in out.stdout.splitlines()), (
+        out.stdout
+    )
     # reader's rows when it is installed here, else a note saying it was skipped
     assert ("first", "reader") in rows or "not installed" in out.stdout

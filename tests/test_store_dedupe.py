@@ -21,6 +21,7 @@ from tests import test_store
 from tests.factories import NOW, article, site_config
 from tests.test_store import region, save
 
+matching_module = importlib.import_module("aggregator.store.matching")
 store = test_store.store  # the same fixture: a store on each database, sources synced
 GUID = test_store.GUID
 BODY = (
@@ -88,6 +89,19 @@ def test_a_reprint_with_its_own_link_merges_across_sources_and_regions(store: St
     assert why["rule"] == "near-duplicate" and why["score"] >= 0.8
     assert why["minutes_apart"] == 45.0
     assert merged_by(store, "feixian-news") is None  # it began the story
+
+
+def test_a_story_many_sites_carry_gathers_every_copy(store: Store, monkeypatch) -> None:
+    """Past MAX_JUDGED copies, a new copy is judged against the closest few and still joins."""
+    monkeypatch.setattr(matching_module, "MAX_JUDGED", 2)
+    sources = ["feixian-news", "feixian-syn", "feixian-gov", "mengyin-rb", "lanling-tv",
+               "linyi-daily"]  # fmt: skip
+    for i, sid in enumerate(sources):
+        body = BODY if i % 2 else "来源：临沂日报 " + BODY + f"（编辑：{sid}）"
+        save(store, sid, [copy(sid, 1, TITLE, body, minutes=10 * i)])
+    (story,) = items(store, region("shandong"))
+    assert sorted(a.source_id for a in story.appearances) == sorted(sources)
+    assert merged_by(store, "linyi-daily")["rule"] == "near-duplicate"
 
 
 def test_region_roll_up_of_a_story_the_city_paper_took_from_a_county(store: Store) -> None:

@@ -5,8 +5,9 @@ Exact: the same canonical link (tracking parameters, case, ports … ignored; a 
 (http(s) permalink, tag:, urn:) naming the same thing another copy's guid or link
 names. Near-duplicates: the article's fingerprint keys (normalise.fingerprint) are
 looked up in `story_bands` among copies published within the window of it, the
-stories found most often are read back, and normalise.dedupe.judge decides, copy by
-copy. Every lookup goes through an index and reads a number of rows bounded by the
+stories found most often are read back, and normalise.dedupe.judge decides against
+the few copies of each that share the most keys with it (a story dozens of sites carry
+is decided by its closest copies as well as by all of them). Every lookup goes through an index and reads a number of rows bounded by the
 articles of the window, so the cost per article does not grow with the store.
 
 A story never takes a near-duplicate from a source that already has a copy in it: a
@@ -25,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, or_, select
@@ -40,6 +42,7 @@ from aggregator.store.tables import ENTRIES, STORY_BANDS
 E, B = ENTRIES.c, STORY_BANDS.c
 CHUNK = 500
 MAX_CANDIDATES = 8  # stories judged per article, those sharing the most keys first
+MAX_JUDGED = 3  # copies judged per candidate story, those sharing the most keys first
 _URI_GUID = ("http://", "https://", "tag:", "urn:")
 
 # Built once, lists as expanding parameters (no literal built per value per poll).
@@ -53,7 +56,7 @@ _BY_HASH = (
     )
     .order_by(E.id)
 )
-_BY_KEY = select(B.band_key, B.story_id, B.published).where(
+_BY_KEY = select(B.band_key, B.story_id, B.entry_id, B.published).where(
     B.band_key.in_(bindparam("keys", expanding=True)),
     B.published >= bindparam("lo"),
     B.published <= bindparam("hi"),
@@ -151,13 +154,15 @@ def _near(
             by_key.setdefault(k, []).append(a)
     lo = min(a.published for a in articles) - window
     hi = max(a.published for a in articles) + window
-    hits: dict[str, Counter[int]] = {a.key: Counter() for a in articles}
+    hits: dict[str, Counter[int]] = {a.key: Counter() for a in articles}  # by story
+    shared: dict[str, Counter[int]] = {a.key: Counter() for a in articles}  # by copy
     for part in _chunks(sorted(by_key)):
         rows = conn.execute(_BY_KEY, {"keys": list(part), "lo": lo, "hi": hi})
         for row in rows:
             for a in by_key[row.band_key]:
                 if abs(row.published - a.published) <= window:
                     hits[a.key][row.story_id] += 1
+                    shared[a.key][row.entry_id] += 1
     wanted = {a.key: [s for s, _ in hits[a.key].most_common(MAX_CANDIDATES)] for a in articles}
     copies = _copies(conn, {s for ids in wanted.values() for s in ids})
     found: dict[str, Match] = {}
@@ -168,8 +173,11 @@ def _near(
             stored = copies.get(story_id, [])
             if not stored or any(r.source_id == source_id for r in stored):
                 continue
-            for r in stored:
-                verdict = judge(mine, r.copy, window, settings.threshold)
+            # A story syndicated by many sites has many copies, all alike: judging the few
+            # that share the most keys with this one decides as well as judging them all.
+            closest = sorted(stored, key=lambda r: (-shared[a.key][r.id], r.id))[:MAX_JUDGED]
+            for r in closest:
+                verdict = judge(mine, r.copy(), window, settings.threshold)
                 if verdict.same and (
                     best is None or best.verdict is None or verdict.score > best.verdict.score
                 ):
@@ -183,18 +191,32 @@ def _near(
 class _Stored:
     id: int
     source_id: str
-    copy: Copy
+    title: str
+    text: str
+    published: datetime
+    precision: DatePrecision
+
+    def copy(self) -> Copy:
+        return Copy(self.title, _normalised(self.title, self.text), self.published, self.precision)
+
+
+@lru_cache(maxsize=4096)
+def _normalised(title: str, text: str) -> Fingerprint:
+    """A stored copy normalised for the judge: a syndicated story's copies are judged
+    against every new copy of it, so each is normalised once per process, not per poll."""
+    return normalised(title, text)
 
 
 def _copies(conn: Connection, story_ids: Iterable[int]) -> dict[int, list[_Stored]]:
-    """The copies of candidate stories, normalised for the judge."""
+    """The copies of candidate stories."""
     out: dict[int, list[_Stored]] = {}
     for part in _chunks(sorted(story_ids)):
         rows = conn.execute(_COPIES_OF, {"ids": list(part)})
         for r in rows:
-            fp = normalised(r.title, r.text)
-            copy = Copy(r.title, fp, r.published, DatePrecision(r.precision))
-            out.setdefault(r.story_id, []).append(_Stored(r.id, r.source_id, copy))
+            stored = _Stored(
+                r.id, r.source_id, r.title, r.text, r.published, DatePrecision(r.precision)
+            )
+            out.setdefault(r.story_id, []).append(stored)
     return out
 
 
