@@ -301,3 +301,22 @@ def test_feed_read_is_an_index_range_scan(sqlite_url: str) -> None:
         assert "TEMP B-TREE" not in plan, plan
     finally:
         s.close()
+
+
+def test_sqlite_log_is_copied_back_by_the_store_not_the_writer(sqlite_url: str) -> None:
+    """SQLite checkpoints run on the store's own thread; the writer's threshold is only a
+    safety net far above a poll's writes."""
+    from aggregator.store.engine import WAL_AUTOCHECKPOINT
+
+    s = Store(sqlite_url)
+    try:
+        assert s.checkpointer is not None and s.checkpointer._thread.is_alive()
+        s.sync_sources(site_config().site, NOW, random.Random(1))
+        save(s, "feixian-news", [article("feixian-news", n) for n in range(20)])
+        with s.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_AUTOCHECKPOINT
+        busy, log, copied = s.checkpointer.run_once()
+        assert busy == 0 and log > 0 and copied == log
+    finally:
+        s.close()
+    assert not s.checkpointer._thread.is_alive()

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from aggregator.model import Article, Cursor, FeedItem, FeedQuery, FullText, PollResult, Site
 from aggregator.store import feeds, migrate, pages, paging, refile, retention, sources
-from aggregator.store.engine import make_engine
+from aggregator.store.engine import Checkpointer, make_engine
 from aggregator.store.explain import StoryRecord, read_story
 from aggregator.store.ingest import IngestStats, ingest
 from aggregator.store.notify import ChangeListener, notify
@@ -64,10 +64,13 @@ class Store:
         self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="store-read")
         self._regions: dict[str, tuple[str, ...]] = {}
         self._site: Site | None = None
+        self.checkpointer = Checkpointer(self.engine) if self.dialect == "sqlite" else None
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self._readers.shutdown(wait=True)
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()
 
     async def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:

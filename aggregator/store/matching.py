@@ -7,8 +7,9 @@ names. Near-duplicates: the article's fingerprint keys (normalise.fingerprint) a
 looked up in `story_bands` among copies published within the window of it, the
 stories found most often are read back, and normalise.dedupe.judge decides against
 the few copies of each that share the most keys with it (a story dozens of sites carry
-is decided by its closest copies as well as by all of them). Every lookup goes through an index and reads a number of rows bounded by the
-articles of the window, so the cost per article does not grow with the store.
+is decided by its closest copies as well as by all of them). Every lookup goes through
+an index and reads a number of rows bounded by the articles of the window, so the cost
+per article does not grow with the store.
 
 A story never takes a near-duplicate from a source that already has a copy in it: a
 source publishing two alike articles means two articles.
