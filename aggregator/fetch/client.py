@@ -11,6 +11,7 @@ health status.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import time
 import zlib
@@ -68,12 +69,33 @@ class Limits:
     def within(cls, timeout: float, max_bytes: int = 10 * 1024 * 1024) -> Limits:
         """The three deadlines from a source's one `timeout`: connecting may take half
         of it (at most 10 s), the first byte three quarters, the whole answer all of it."""
-        return cls(
-            timeout=timeout,
-            connect_timeout=min(10.0, timeout / 2),
-            first_byte_timeout=timeout * 0.75,
-            max_bytes=max_bytes,
-        )
+        return _within(timeout, max_bytes)
+
+    def client_timeout(self) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for these limits, built once per Limits (every request asks)."""
+        return _client_timeout(self)
+
+
+@functools.lru_cache(maxsize=256)
+def _within(timeout: float, max_bytes: int) -> Limits:
+    return Limits(
+        timeout=timeout,
+        connect_timeout=min(10.0, timeout / 2),
+        first_byte_timeout=timeout * 0.75,
+        max_bytes=max_bytes,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _client_timeout(limits: Limits) -> aiohttp.ClientTimeout:
+    # sock_read covers the wait for the first byte and any silence mid-body; the
+    # caller's asyncio.timeout covers the whole, which no trickle of bytes can extend.
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=limits.connect_timeout,  # DNS and the TCP/TLS handshake together
+        sock_connect=limits.connect_timeout,
+        sock_read=limits.first_byte_timeout,
+    )
 
 
 @dataclass
@@ -202,14 +224,7 @@ async def _fetch(
         headers["If-Modified-Since"] = last_modified
     if accept:
         headers["Accept"] = accept
-    # sock_read covers the wait for the first byte and any silence mid-body; the
-    # caller's asyncio.timeout covers the whole, which no trickle of bytes can extend.
-    timeout = aiohttp.ClientTimeout(
-        total=None,
-        connect=limits.connect_timeout,  # DNS and the TCP/TLS handshake together
-        sock_connect=limits.connect_timeout,
-        sock_read=limits.first_byte_timeout,
-    )
+    timeout = limits.client_timeout()
     current = url
     seen = {url}
     permanent: str | None = None
