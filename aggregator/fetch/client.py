@@ -312,15 +312,23 @@ def _timeout_message(exc: TimeoutError, progress: _Progress, limits: Limits, too
 def _refuse_legacy_host(url: str) -> None:
     """`http://2130706433/` and `http://0177.0.0.1/` are 127.0.0.1 to the C library:
     never a real site's address, so refused whatever the source allows."""
+    refusal = _legacy_refusal(url)
+    if refusal is not None:
+        raise FetchError(*refusal)
+
+
+@functools.lru_cache(maxsize=8192)
+def _legacy_refusal(url: str) -> tuple[PollStatus, str] | None:
+    """Why a URL's host is refused, or None; cached, as every poll of a source asks."""
     host = urlsplit(url).hostname or ""
     address = legacy_ipv4(host)
     if address is None:
-        return
+        return None
     why = forbidden(address)
     message = f"refused host {host!r}: a legacy numeric form of {address}"
     if why:
-        raise FetchError(PollStatus.BLOCKED, f"{message}, {why}")
-    raise FetchError(PollStatus.ERROR, f"{message}; write the address as {address}")
+        return PollStatus.BLOCKED, f"{message}, {why}"
+    return PollStatus.ERROR, f"{message}; write the address as {address}"
 
 
 async def read_body(
