@@ -219,3 +219,37 @@ def test_polls_recorded_in_a_batch_refuse_only_the_lost_lease(db_url: str) -> No
             assert row.consecutive_failures == (1 if status is PollStatus.ERROR else 0)
     finally:
         store.close()
+
+
+async def test_the_lease_follows_the_config_it_was_computed_for(sqlite_url: str) -> None:
+    """The lease is cached per config: a reload with a slower source lengthens it."""
+    from aggregator.fetch.client import Sessions
+    from aggregator.poller.pool import ParsePool
+    from aggregator.poller.scheduler import Poller
+
+    first = site(("a.example.cn", 2, 1, "0s"))
+    text = "\n".join(
+        [
+            "site: {title: t, base_url: http://news.example.org}",
+            "defaults: {interval: 1m}",
+            "regions:",
+            "  - id: r",
+            "    title: R",
+            "    sources:",
+            "      - {id: slow, url: http://b.example.cn/f.xml, timeout: 2m}",
+        ]
+    )
+    slower = load_text(text + "\n", "feeds.yaml").site
+    store, sessions, pool = Store(sqlite_url), Sessions(), ParsePool(0)
+    try:
+        poller = Poller(store, first, sessions, pool)
+        before = poller._lease()
+        assert poller._lease() == before
+        poller.apply(slower)
+        assert poller._lease() == before + 2 * (
+            timedelta(minutes=2) - max(s.timeout for s in first.sources.values())
+        )
+    finally:
+        await sessions.close()
+        await pool.close()
+        store.close()

@@ -11,6 +11,7 @@ health status.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import time
 import zlib
@@ -68,12 +69,33 @@ class Limits:
     def within(cls, timeout: float, max_bytes: int = 10 * 1024 * 1024) -> Limits:
         """The three deadlines from a source's one `timeout`: connecting may take half
         of it (at most 10 s), the first byte three quarters, the whole answer all of it."""
-        return cls(
-            timeout=timeout,
-            connect_timeout=min(10.0, timeout / 2),
-            first_byte_timeout=timeout * 0.75,
-            max_bytes=max_bytes,
-        )
+        return _within(timeout, max_bytes)
+
+    def client_timeout(self) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for these limits, built once per Limits (every request asks)."""
+        return _client_timeout(self)
+
+
+@functools.lru_cache(maxsize=256)
+def _within(timeout: float, max_bytes: int) -> Limits:
+    return Limits(
+        timeout=timeout,
+        connect_timeout=min(10.0, timeout / 2),
+        first_byte_timeout=timeout * 0.75,
+        max_bytes=max_bytes,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _client_timeout(limits: Limits) -> aiohttp.ClientTimeout:
+    # sock_read covers the wait for the first byte and any silence mid-body; the
+    # caller's asyncio.timeout covers the whole, which no trickle of bytes can extend.
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=limits.connect_timeout,  # DNS and the TCP/TLS handshake together
+        sock_connect=limits.connect_timeout,
+        sock_read=limits.first_byte_timeout,
+    )
 
 
 @dataclass
@@ -202,14 +224,7 @@ async def _fetch(
         headers["If-Modified-Since"] = last_modified
     if accept:
         headers["Accept"] = accept
-    # sock_read covers the wait for the first byte and any silence mid-body; the
-    # caller's asyncio.timeout covers the whole, which no trickle of bytes can extend.
-    timeout = aiohttp.ClientTimeout(
-        total=None,
-        connect=limits.connect_timeout,  # DNS and the TCP/TLS handshake together
-        sock_connect=limits.connect_timeout,
-        sock_read=limits.first_byte_timeout,
-    )
+    timeout = limits.client_timeout()
     current = url
     seen = {url}
     permanent: str | None = None
@@ -297,15 +312,23 @@ def _timeout_message(exc: TimeoutError, progress: _Progress, limits: Limits, too
 def _refuse_legacy_host(url: str) -> None:
     """`http://2130706433/` and `http://0177.0.0.1/` are 127.0.0.1 to the C library:
     never a real site's address, so refused whatever the source allows."""
+    refusal = _legacy_refusal(url)
+    if refusal is not None:
+        raise FetchError(*refusal)
+
+
+@functools.lru_cache(maxsize=8192)
+def _legacy_refusal(url: str) -> tuple[PollStatus, str] | None:
+    """Why a URL's host is refused, or None; cached, as every poll of a source asks."""
     host = urlsplit(url).hostname or ""
     address = legacy_ipv4(host)
     if address is None:
-        return
+        return None
     why = forbidden(address)
     message = f"refused host {host!r}: a legacy numeric form of {address}"
     if why:
-        raise FetchError(PollStatus.BLOCKED, f"{message}, {why}")
-    raise FetchError(PollStatus.ERROR, f"{message}; write the address as {address}")
+        return PollStatus.BLOCKED, f"{message}, {why}"
+    return PollStatus.ERROR, f"{message}; write the address as {address}"
 
 
 async def read_body(

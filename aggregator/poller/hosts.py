@@ -8,6 +8,7 @@ requests to a host spaced as they actually start.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,12 @@ class _Host:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
+@functools.lru_cache(maxsize=8192)
+def _host(url: str) -> str:
+    """A URL's host, lower case; cached, as the same sources' URLs come back every poll."""
+    return (urlsplit(url).hostname or "").lower()
+
+
 class HostGate:
     """Shared by every poll of a process; `acquire(url, per_host, gap)` waits its turn."""
 
@@ -30,7 +37,7 @@ class HostGate:
 
     @asynccontextmanager
     async def acquire(self, url: str, per_host: int, gap: float) -> AsyncIterator[None]:
-        host = (urlsplit(url).hostname or "").lower()
+        host = _host(url)
         entry = self._hosts.get(host)
         if entry is None:
             entry = self._hosts[host] = _Host(asyncio.Semaphore(max(per_host, 1)))

@@ -82,6 +82,7 @@ class Poller:
         self._backlog = False  # the last claim left due sources behind
         self._listeners: list[Listener] = []
         self._scheduler: AsyncIOScheduler | None = None
+        self._lease_for: tuple[Site, float, timedelta] | None = None  # site, deadline, lease
 
     def on_poll(self, listener: Listener) -> None:
         """Call `listener(result, stats)` after every recorded poll (cache invalidation)."""
@@ -192,10 +193,14 @@ class Poller:
     def _lease(self) -> timedelta:
         if self.lease is not None:
             return self.lease
-        longest = max(
-            (s.timeout for s in self.site.sources.values()), default=timedelta(seconds=20)
-        )
-        return longest * 2 + timedelta(seconds=self.deps.pool.deadline + 30)
+        site, deadline = self.site, self.deps.pool.deadline
+        cached = self._lease_for
+        if cached is not None and cached[0] is site and cached[1] == deadline:
+            return cached[2]  # every claim asks: not a pass over every source each time
+        longest = max((s.timeout for s in site.sources.values()), default=timedelta(seconds=20))
+        lease = longest * 2 + timedelta(seconds=deadline + 30)
+        self._lease_for = (site, deadline, lease)
+        return lease
 
     async def _poll(self, claim: Claim) -> None:
         source = self.site.sources.get(claim.source_id)

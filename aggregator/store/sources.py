@@ -517,39 +517,62 @@ def finish_polls(
     conn: Connection, polls: Sequence[tuple[Claim, PollResult, SourceUpdate]]
 ) -> list[bool]:
     """Record polls that stored no articles: one executemany per shape of row, so a batch
-    of 304s costs one statement. Each is True when recorded, False when its lease was lost
-    (then that shape's rows are written one by one, to tell which)."""
-    recorded = [True] * len(polls)
-    shapes: dict[tuple[bool, tuple[str, ...]], list[tuple[int, dict[str, Any]]]] = {}
+    of 304s costs one statement. Each is True when recorded, False when its lease was lost.
+
+    Which leases still hold is read first, in one statement that locks the rows
+    (PostgreSQL: FOR UPDATE; SQLite: the caller's BEGIN IMMEDIATE makes this the one
+    writer), so only rows whose update must match are written: no savepoint per batch
+    to roll back when one lease was lost."""
+    if not polls:
+        return []
+    held = _leases_held(conn, [c for c, _, _ in polls])
+    recorded = [(c.source_id, c.token, c.owner) in held for c, _, _ in polls]
+    shapes: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
     for i, (claim, result, update_) in enumerate(polls):
+        if not recorded[i]:
+            continue
         if not _simple(update_):
-            try:
-                finish_poll(conn, claim, result, update_, 0)
-            except LeaseLost:
-                recorded[i] = False
+            finish_poll(conn, claim, result, update_, 0)  # its lease holds: it cannot fail
             continue
         row = _outcome(result, update_)
         row["entries_new_last"] = 0
         key = (result.status.is_success, tuple(sorted(row)))
         row.update(_id=claim.source_id, _token=claim.token, _owner=claim.owner)
-        shapes.setdefault(key, []).append((i, row))
+        shapes.setdefault(key, []).append(row)
     for (ok, _), rows in shapes.items():
-        stmt = update(SOURCES).where(
-            C.id == bindparam("_id"),
-            C.lease_token == bindparam("_token"),
-            C.lease_owner == bindparam("_owner"),
-        )
-        if not ok:
-            stmt = stmt.values(consecutive_failures=C.consecutive_failures + 1)
-        with conn.begin_nested() as savepoint:
-            done = conn.execute(stmt, [row for _, row in rows])
-            if done.rowcount == len(rows):
-                continue
-            savepoint.rollback()
-        for i, row in rows:  # some lease was lost: find which
-            one = conn.execute(stmt, row)
-            recorded[i] = one.rowcount == 1
+        done = conn.execute(_finish_statement(ok), rows)
+        if done.rowcount != len(rows):  # the rows are locked: only a bug gets here
+            raise StoreError(f"store: recorded {done.rowcount} of {len(rows)} polls")
     return recorded
+
+
+def _leases_held(conn: Connection, claims: Sequence[Claim]) -> set[tuple[str, int, str]]:
+    """(id, token, owner) of these claims' rows as they stand, locked till commit."""
+    stmt = _leases_statement(conn.dialect.name == "postgresql")
+    rows = conn.execute(stmt, {"ids": [c.source_id for c in claims]})
+    return {(r.id, r.lease_token, r.lease_owner) for r in rows}
+
+
+@functools.cache
+def _leases_statement(postgres: bool) -> Any:
+    stmt = select(C.id, C.lease_token, C.lease_owner).where(
+        C.id.in_(bindparam("ids", expanding=True))
+    )
+    return stmt.with_for_update() if postgres else stmt
+
+
+@functools.cache
+def _finish_statement(ok: bool) -> Any:
+    """The UPDATE a batch's rows of one shape go through (built once: statements built
+    per batch cost their cache key each time)."""
+    stmt = update(SOURCES).where(
+        C.id == bindparam("_id"),
+        C.lease_token == bindparam("_token"),
+        C.lease_owner == bindparam("_owner"),
+    )
+    if not ok:
+        stmt = stmt.values(consecutive_failures=C.consecutive_failures + 1)
+    return stmt
 
 
 def health(conn: Connection) -> list[Any]:

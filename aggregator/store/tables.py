@@ -125,7 +125,9 @@ class SourceRow(Base):
     created_at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (
-        Index("ix_sources_due", "next_poll_at"),
+        # (next_poll_at, id): claims order by both, so a window of the earliest due is
+        # an index range with no sort, even when many sources share one due time
+        Index("ix_sources_due", "next_poll_at", "id"),
         Index("ix_sources_leased", "lease_expires"),  # live leases per host, at every claim
     )
 

@@ -166,7 +166,7 @@ def upgrade() -> None:
         sa.Column("created_at", TIME, nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_sources_due", "sources", ["next_poll_at"], unique=False)
+    op.create_index("ix_sources_due", "sources", ["next_poll_at", "id"], unique=False)
     op.create_index("ix_sources_leased", "sources", ["lease_expires"], unique=False)
     op.create_table(
         "stories",
