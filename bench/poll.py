@@ -180,7 +180,8 @@ def print_table(
         if theirs:
             ratio = theirs[i]["seconds"] / ours[i]["seconds"]
             print(f"{name:<9} {'ratio':>6} {ratio:>8.2f}×  (ours / reader, feeds/s)")
-    print(f"stored entries: ours {entries}" + (f", reader {theirs[0]['entries']}" if theirs else ""))
+    theirs_note = f", reader {theirs[0]['entries']}" if theirs else ""
+    print(f"stored entries: ours {entries}{theirs_note}")
 
 
 def passes(args: argparse.Namespace) -> None:
