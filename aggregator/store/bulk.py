@@ -39,6 +39,12 @@ def _sqlite_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def time_param(conn: Connection) -> Callable[[datetime], Any]:
+    """How this database's driver takes and gives back a stored time: naive UTC text on
+    SQLite (which compares as text, in time order), an aware datetime on PostgreSQL."""
+    return _sqlite_time if conn.dialect.name == "sqlite" else _pg_time
+
+
 def _pg_time(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError("naive datetime given to the store")

@@ -57,11 +57,6 @@ _BY_HASH = (
     )
     .order_by(E.id)
 )
-_BY_KEY = select(B.band_key, B.story_id, B.entry_id, B.published).where(
-    B.band_key.in_(bindparam("keys", expanding=True)),
-    B.published >= bindparam("lo"),
-    B.published <= bindparam("hi"),
-)
 _COPIES_OF = select(E.id, E.story_id, E.source_id, E.title, E.text, E.published, E.precision).where(
     E.story_id.in_(bindparam("ids", expanding=True))
 )
@@ -149,21 +144,25 @@ def _near(
     settings: Dedupe,
 ) -> dict[str, Match]:
     window = settings.window
-    by_key: dict[int, list[Article]] = {}
+    stamp = bulk.time_param(conn)  # rows' times stay as the driver gives them
+    # key -> (article, earliest and latest time of a copy within its window)
+    by_key: dict[int, list[tuple[str, Any, Any]]] = {}
     for a in articles:
+        span = (a.key, stamp(a.published - window), stamp(a.published + window))
         for k in prints[a.key].keys:
-            by_key.setdefault(k, []).append(a)
-    lo = min(a.published for a in articles) - window
-    hi = max(a.published for a in articles) + window
+            by_key.setdefault(k, []).append(span)
+    lo = stamp(min(a.published for a in articles) - window)
+    hi = stamp(max(a.published for a in articles) + window)
     hits: dict[str, Counter[int]] = {a.key: Counter() for a in articles}  # by story
     shared: dict[str, Counter[int]] = {a.key: Counter() for a in articles}  # by copy
+    # A story that many sites carry has a key row per copy: thousands of rows a poll,
+    # read as plain tuples (no result processing), times compared as the driver gives them.
     for part in _chunks(sorted(by_key)):
-        rows = conn.execute(_BY_KEY, {"keys": list(part), "lo": lo, "hi": hi})
-        for row in rows:
-            for a in by_key[row.band_key]:
-                if abs(row.published - a.published) <= window:
-                    hits[a.key][row.story_id] += 1
-                    shared[a.key][row.entry_id] += 1
+        for band_key, story_id, entry_id, published in _band_rows(conn, part, lo, hi):
+            for key, first, last in by_key[band_key]:
+                if first <= published <= last:
+                    hits[key][story_id] += 1
+                    shared[key][entry_id] += 1
     wanted = {a.key: [s for s, _ in hits[a.key].most_common(MAX_CANDIDATES)] for a in articles}
     copies = _copies(conn, {s for ids in wanted.values() for s in ids})
     found: dict[str, Match] = {}
@@ -284,6 +283,22 @@ def refresh_bands(
                 if (a := by_key[r.key][0])
             ],
         )
+
+
+def _band_rows(
+    conn: Connection, keys: Sequence[int], lo: Any, hi: Any
+) -> list[tuple[int, int, int, Any]]:
+    """(key, story, entry, published) of the key rows of these keys published in lo..hi,
+    times as the driver returns them (`bulk.time_param`): an index range scan per key."""
+    head = f"SELECT band_key, story_id, entry_id, published FROM {STORY_BANDS.name} WHERE "
+    if conn.dialect.name == "postgresql":
+        sql = head + "band_key = ANY(%s) AND published >= %s AND published <= %s"
+        params: tuple[Any, ...] = (list(keys), lo, hi)
+    else:
+        marks = ", ".join("?" * len(keys))
+        sql = head + f"band_key IN ({marks}) AND published >= ? AND published <= ?"
+        params = (*keys, lo, hi)
+    return [tuple(r) for r in conn.exec_driver_sql(sql, params)]
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
