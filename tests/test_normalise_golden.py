@@ -40,6 +40,7 @@ from aggregator.parse.encoding import decode  # noqa: E402
 from aggregator.parse.feed import parse_feed  # noqa: E402
 from aggregator.parse.html import parse_list_page  # noqa: E402
 from aggregator.poller.work import ArticleJob, digest_article  # noqa: E402
+from tests.test_parse_fixtures import SOURCE_URLS  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "data" / "normalise_golden.json"
 DATA = ROOT / "tests" / "data"
@@ -53,20 +54,7 @@ CHANNELS = (
     Channel("culture", "文旅", categories=("文化", "旅游"), keywords=("景区",)),
 )
 CONTEXT = Context("Asia/Shanghai", CHANNELS)
-FEED_URLS = {
-    "rss20_utf8.xml": "http://www.feixian.example.cn/rss.xml",
-    "rss20_gbk_naive.xml": "http://www.mengyinbao.example.cn/rss.xml",
-    "rss20_gb2312_naive.xml": "http://www.yishuibao.example.cn/rss.xml",
-    "atom.xml": "http://gov.example.cn/feixian/feed/atom.xml",
-    "rss10.rdf": "http://www.lanlingtv.example.cn/rss/index.rdf",
-    "nodate.xml": "http://www.pingyi.example.cn/rss.xml",
-    "malformed.xml": "http://www.tancheng.example.cn/rss.xml",
-    "html_instead.html": "http://www.yinan.example.cn/rss.xml",
-    "empty_channel.xml": "http://www.linshu.example.cn/zcjd/rss.xml",
-    "lying_encoding.xml": "http://www.junan.example.cn/rss.xml",
-    "syndicated_a.xml": "http://www.feixian.example.cn/rss.xml",
-    "syndicated_b.xml": "http://www.lyrb.example.cn/rss.xml",
-}
+FEED_URLS = SOURCE_URLS  # where each fixture is served from, as the fixture tests say
 UL = HtmlRules(item="ul.news li", title="a", link="a@href", date="span.date", summary="p")
 TABLE = HtmlRules(item="table.list tr.item", title="td.bt a", link="td.bt a@href", date="td.sj")
 LISTS = {
