@@ -279,7 +279,7 @@ def test_candidates_are_found_by_an_index_range_scan(sqlite_url: str) -> None:
 
         @event.listens_for(s.engine, "before_cursor_execute")
         def grab(conn, cursor, statement, params, context, executemany):
-            if statement.lstrip().upper().startswith("SELECT") and "FROM" in statement:
+            if statement.lstrip().upper().startswith(("SELECT", "WITH")) and "FROM" in statement:
                 rows = cursor.execute("EXPLAIN QUERY PLAN " + statement, params).fetchall()
                 plans.append(" | ".join(str(r[-1]) for r in rows))
 

@@ -6,7 +6,7 @@ articles or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -97,6 +97,7 @@ def ingest(
     ]
     stats.unchanged = len(by_key) - len(new) - len(edited)
     affected: set[int] = set()
+    fresh: dict[int, Fresh] = {}  # stories this poll started: their one copy is known
     indexed: list[tuple[int, Article]] = []  # (entry id, article) for the search index
 
     if new:
@@ -108,14 +109,14 @@ def ingest(
         if unmatched:
             # Any new story will do for any unmatched article: refresh_stories below
             # sets each story's times and copies from the entries it ends up with.
-            fresh = bulk.insert(
+            started = bulk.insert(
                 conn,
                 STORIES,
                 ("published", "updated_at", "copies"),
                 [(a.published, now, 1) for a in unmatched],
                 returning=("id",),
             )
-            story_of.update(zip((a.key for a in unmatched), (r[0] for r in fresh), strict=True))
+            story_of.update(zip((a.key for a in unmatched), (r[0] for r in started), strict=True))
         rows = []
         for a in new:
             v = _entry_values(a, story_of[a.key], now, now)
@@ -135,6 +136,10 @@ def ingest(
             ],
         )
         affected.update(story_of.values())
+        fresh = {
+            story_of[a.key]: Fresh(id_of[a.key], a.source_id, a.channels, a.published)
+            for a in unmatched
+        }
         stats.new = len(new)
 
     if edited:
@@ -158,7 +163,7 @@ def ingest(
         conn, ((eid, search.entry_terms(a.title, a.text, a.terms)) for eid, a in indexed)
     )
     if affected:
-        stats.changed_feeds = refresh_stories(conn, affected, now, regions_of)
+        stats.changed_feeds = refresh_stories(conn, affected, now, regions_of, fresh)
     return stats
 
 
@@ -219,21 +224,43 @@ def _title_hash(title: str) -> str | None:
     return key or None
 
 
+@dataclass(frozen=True, slots=True)
+class Fresh:
+    """The one copy of a story started in this transaction (no other writer can see it)."""
+
+    entry_id: int
+    source_id: str
+    channels: Sequence[str]
+    published: datetime
+
+
 def refresh_stories(
     conn: Connection,
     story_ids: Iterable[int],
     now: datetime,
     regions_of: Callable[[str], tuple[str, ...]],
+    fresh: Mapping[int, Fresh] | None = None,
 ) -> set[str]:
     """Recompute stories from their copies and rewrite their feed membership.
 
-    Returns the keys of every feed whose content changed (before or after).
+    Stories in `fresh` are set from the copy given, without reading or locking anything:
+    most new articles start a story of their own. Returns the keys of every feed whose
+    content changed (before or after).
     """
-    ids = sorted(set(story_ids))
+    fresh = fresh or {}
+    ids = sorted(set(story_ids) - fresh.keys())
     _lock_stories(conn, ids)
     changed: set[str] = set()
     story_updates: list[dict[str, Any]] = []
     members: list[tuple[str, int, datetime]] = []
+    for sid, f in fresh.items():
+        story_updates.append(
+            {"_id": sid, "published": f.published, "updated_at": now, "best_entry_id": f.entry_id,
+             "copies": 1}
+        )  # fmt: skip
+        for key in feed_keys(((f.source_id, f.channels),), regions_of):
+            members.append((key, sid, f.published))
+            changed.add(key)
     for part in chunks(ids):
         ids_ = {"ids": list(part)}
         changed.update(conn.execute(_FEEDS_OF, ids_).scalars())

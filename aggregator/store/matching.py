@@ -42,6 +42,7 @@ from aggregator.store.tables import ENTRIES, STORY_BANDS
 
 E, B = ENTRIES.c, STORY_BANDS.c
 CHUNK = 500
+SPANS = 2000  # (key, window) pairs per candidate query: 8 000 parameters
 MAX_CANDIDATES = 8  # stories judged per article, those sharing the most keys first
 MAX_JUDGED = 3  # copies judged per candidate story, those sharing the most keys first
 _URI_GUID = ("http://", "https://", "tag:", "urn:")
@@ -144,25 +145,22 @@ def _near(
     settings: Dedupe,
 ) -> dict[str, Match]:
     window = settings.window
-    stamp = bulk.time_param(conn)  # rows' times stay as the driver gives them
-    # key -> (article, earliest and latest time of a copy within its window)
-    by_key: dict[int, list[tuple[str, Any, Any]]] = {}
-    for a in articles:
-        span = (a.key, stamp(a.published - window), stamp(a.published + window))
-        for k in prints[a.key].keys:
-            by_key.setdefault(k, []).append(span)
-    lo = stamp(min(a.published for a in articles) - window)
-    hi = stamp(max(a.published for a in articles) + window)
+    stamp = bulk.time_param(conn)
+    # (key, earliest and latest time of a copy within the article's window, article)
+    spans = [
+        (k, stamp(a.published - window), stamp(a.published + window), n)
+        for n, a in enumerate(articles)
+        for k in prints[a.key].keys
+    ]
     hits: dict[str, Counter[int]] = {a.key: Counter() for a in articles}  # by story
     shared: dict[str, Counter[int]] = {a.key: Counter() for a in articles}  # by copy
-    # A story that many sites carry has a key row per copy: thousands of rows a poll,
-    # read as plain tuples (no result processing), times compared as the driver gives them.
-    for part in _chunks(sorted(by_key)):
-        for band_key, story_id, entry_id, published in _band_rows(conn, part, lo, hi):
-            for key, first, last in by_key[band_key]:
-                if first <= published <= last:
-                    hits[key][story_id] += 1
-                    shared[key][entry_id] += 1
+    # A story that many sites carry has a key row per copy (thousands a poll): the
+    # database counts the keys each copy shares with each article, one row per pair.
+    for part in _chunks(spans, SPANS):
+        for n, story_id, entry_id, count in _shared_keys(conn, part):
+            key = articles[n].key
+            hits[key][story_id] += count
+            shared[key][entry_id] += count
     wanted = {a.key: [s for s, _ in hits[a.key].most_common(MAX_CANDIDATES)] for a in articles}
     copies = _copies(conn, {s for ids in wanted.values() for s in ids})
     found: dict[str, Match] = {}
@@ -285,19 +283,29 @@ def refresh_bands(
         )
 
 
-def _band_rows(
-    conn: Connection, keys: Sequence[int], lo: Any, hi: Any
-) -> list[tuple[int, int, int, Any]]:
-    """(key, story, entry, published) of the key rows of these keys published in lo..hi,
-    times as the driver returns them (`bulk.time_param`): an index range scan per key."""
-    head = f"SELECT band_key, story_id, entry_id, published FROM {STORY_BANDS.name} WHERE "
+def _shared_keys(
+    conn: Connection, spans: Sequence[tuple[int, Any, Any, int]]
+) -> list[tuple[int, int, int, int]]:
+    """(article, story, copy, keys in common) for spans (key, first, last, article): the
+    key rows of copies published first..last (times as `bulk.time_param` gives them),
+    counted per article and copy. An index range scan of story_bands per span."""
+    b = STORY_BANDS.name
+    tail = (
+        f"SELECT q.a, {b}.story_id, {b}.entry_id, count(*) FROM {b} JOIN q "
+        f"ON {b}.band_key = q.k AND {b}.published >= q.lo AND {b}.published <= q.hi "
+        f"GROUP BY q.a, {b}.story_id, {b}.entry_id"
+    )
     if conn.dialect.name == "postgresql":
-        sql = head + "band_key = ANY(%s) AND published >= %s AND published <= %s"
-        params: tuple[Any, ...] = (list(keys), lo, hi)
+        k, lo, hi, a = zip(*spans, strict=True)
+        sql = (
+            "WITH q AS (SELECT * FROM unnest(CAST(%s AS bigint[]), CAST(%s AS timestamptz[]), "
+            "CAST(%s AS timestamptz[]), CAST(%s AS integer[])) AS t(k, lo, hi, a)) " + tail
+        )
+        params: tuple[Any, ...] = (list(k), list(lo), list(hi), list(a))
     else:
-        marks = ", ".join("?" * len(keys))
-        sql = head + f"band_key IN ({marks}) AND published >= ? AND published <= ?"
-        params = (*keys, lo, hi)
+        marks = ", ".join(["(?, ?, ?, ?)"] * len(spans))
+        sql = f"WITH q(k, lo, hi, a) AS (VALUES {marks}) " + tail
+        params = tuple(v for span in spans for v in span)
     return [tuple(r) for r in conn.exec_driver_sql(sql, params)]
 
 

@@ -183,7 +183,10 @@ def upgrade() -> None:
         sa.Column("published", TIME, nullable=False),
         sa.Column("entry_id", sa.BigInteger(), nullable=False),
         sa.Column("story_id", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("band_key", "published", "entry_id"),
+        sa.PrimaryKeyConstraint(
+            "band_key", "published", "entry_id", postgresql_include=["story_id"]
+        ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "tombstones",
