@@ -117,3 +117,88 @@ def test_naive_times_are_refused(store: Store) -> None:
             ("feed_key", "story_id", "published"),
             [("region:x", 1, datetime(2026, 1, 1))],
         )
+
+
+NASTY = [
+    "",
+    " ",
+    "NULL",
+    "null",
+    '"',
+    "\\",
+    '\\"',
+    "{a,b}",
+    "a, b",
+    "}{",
+    "行\n换\t表",
+    "表情😀",
+    "'",
+]
+
+
+def test_awkward_values_read_back_as_written(store: Store) -> None:
+    """Array literals (PostgreSQL) and placeholders (SQLite) keep every character."""
+    cols = tuple(entry("a"))
+    rows = [
+        tuple(
+            entry(
+                f"k{i}",
+                title=text,
+                summary=text,
+                author=None if i % 2 else text,
+                categories=[text, "x"],
+                channel_rules={text: text},
+                published=WHEN + timedelta(microseconds=i),
+                merged_by={"rule": text},
+            ).values()
+        )
+        for i, text in enumerate(NASTY)
+    ]
+    with store.engine.begin() as conn:
+        bulk.insert(conn, ENTRIES, cols, rows)
+    with store.engine.connect() as conn:
+        got = {r.key: r for r in conn.execute(select(ENTRIES))}
+    for i, text in enumerate(NASTY):
+        r = got[f"k{i}"]
+        assert (r.title, r.summary, r.author) == (text, text, None if i % 2 else text)
+        assert r.categories == [text, "x"] and r.channel_rules == {text: text}
+        assert r.merged_by == {"rule": text}
+        assert r.published == WHEN + timedelta(microseconds=i)
+
+
+def test_array_literals() -> None:
+    assert bulk.pg_ints([1, None, -3]) == "{1,NULL,-3}"
+    assert bulk.pg_texts(['a"b', "c\\d", None, ""]) == '{"a\\"b","c\\\\d",NULL,""}'
+    assert bulk.pg_times([WHEN, None]) == "{2026-11-27T08:30:00+08:00,NULL}"
+    with pytest.raises(ValueError, match="naive"):
+        bulk.pg_times([datetime(2026, 1, 1)])
+
+
+def test_update_sets_columns_by_key(store: Store) -> None:
+    cols = tuple(entry("a"))
+    with store.engine.begin() as conn:
+        ids = dict(
+            (k, i)
+            for i, k in bulk.insert(
+                conn, ENTRIES, cols, [tuple(entry(k).values()) for k in ("u1", "u2", "u3")],
+                returning=("id", "key"),
+            )
+        )  # fmt: skip
+        later = WHEN + timedelta(hours=1, microseconds=7)
+        bulk.update(
+            conn,
+            ENTRIES,
+            "id",
+            ("title", "published", "channel_rules", "author"),
+            [
+                (ids["u1"], '新"标题\\', later, {"economy": "源"}, None),
+                (ids["u3"], "三", WHEN, {}, "x"),
+            ],
+        )
+        bulk.update(conn, ENTRIES, "id", ("title",), [])
+    with store.engine.connect() as conn:
+        got = {r.key: r for r in conn.execute(select(ENTRIES))}
+    assert (got["u1"].title, got["u1"].published) == ('新"标题\\', later)
+    assert got["u1"].channel_rules == {"economy": "源"} and got["u1"].author is None
+    assert (got["u3"].title, got["u3"].author, got["u3"].channel_rules) == ("三", "x", {})
+    assert got["u2"].title == entry("u2")["title"]  # untouched

@@ -55,10 +55,6 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
 @lru_cache(maxsize=64)
 def _sqlite_plan(
     table: TableClause, columns: tuple[str, ...]
@@ -75,32 +71,96 @@ def _sqlite_plan(
     return tuple(converts), "(" + ", ".join("?" * len(columns)) + ")"
 
 
+# Arrays go to PostgreSQL as array literals built here (`{1,NULL}`, `{"a","b\"c"}`): psycopg
+# adapts a list element by element in Python (a few microseconds each, and over 10 for an
+# aware datetime), which for a poll's thousands of values cost more than the INSERT.
+
+
+def pg_ints(values: Sequence[int | None]) -> str:
+    """An integer array literal."""
+    return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
+
+
+def pg_texts(values: Sequence[str | None]) -> str:
+    """A text array literal: every element quoted, backslashes and quotes escaped."""
+    return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
+
+
+def pg_times(values: Sequence[datetime | None]) -> str:
+    """A timestamptz array literal of aware times (ISO 8601 with the offset)."""
+    return "{" + ",".join("NULL" if v is None else _pg_time_text(v) for v in values) + "}"
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@lru_cache(maxsize=4096)  # an article's time goes out once per fingerprint key
+def _pg_time_text(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return value.isoformat()
+
+
+def _pg_floats(values: Sequence[float | None]) -> str:
+    return "{" + ",".join("NULL" if v is None else repr(float(v)) for v in values) + "}"
+
+
+def _pg_bools(values: Sequence[bool | None]) -> str:
+    return "{" + ",".join("NULL" if v is None else ("t" if v else "f") for v in values) + "}"
+
+
+def _json_texts(values: Sequence[Any]) -> str:
+    return pg_texts([_json_text(v) for v in values])
+
+
 @lru_cache(maxsize=64)
-def _pg_plan(
+def _pg_arrays(
     table: TableClause, columns: tuple[str, ...], dialect: Dialect
-) -> tuple[tuple[Convert, ...], str]:
-    """Per column the converter; and `INSERT … SELECT … FROM unnest(%s, …)`: one array
-    parameter per column, so the statement is short and the same for any number of rows
-    (a VALUES list of thousands of placeholders costs psycopg more to parse than to send)."""
-    converts: list[Convert] = []
-    arrays: list[str] = []
+) -> tuple[tuple[Callable[[Sequence[Any]], str], ...], tuple[str, ...], tuple[str, ...]]:
+    """Per column the function making its array literal, the typed placeholder taking it
+    (`CAST(%s AS bigint[])`), and its value in `unnest(…) AS u(c0, c1, …)` (JSON and
+    tsvector go as text, cast there)."""
+    arrays: list[Callable[[Sequence[Any]], str]] = []
+    casts: list[str] = []
     picks: list[str] = []
     for i, name in enumerate(columns):
         kind = table.c[name].type
+        picks.append(f"u.c{i}")
         if isinstance(kind, JSON | TSVECTOR):
-            converts.append(_json_text if isinstance(kind, JSON) else _same)
-            arrays.append("CAST(%s AS text[])")
-            picks.append(f"CAST(u.c{i} AS {'JSONB' if isinstance(kind, JSON) else 'tsvector'})")
+            arrays.append(_json_texts if isinstance(kind, JSON) else pg_texts)
+            casts.append("CAST(%s AS text[])")
+            picks[-1] = f"CAST(u.c{i} AS {'JSONB' if isinstance(kind, JSON) else 'tsvector'})"
+        elif isinstance(kind, UTCDateTime):
+            arrays.append(pg_times)
+            casts.append("CAST(%s AS timestamptz[])")
         else:
-            converts.append(_pg_time if isinstance(kind, UTCDateTime) else _same)
-            arrays.append(f"CAST(%s AS {kind.compile(dialect=dialect)}[])")
-            picks.append(f"u.c{i}")
+            python = kind.python_type
+            arrays.append(
+                _pg_bools if python is bool
+                else pg_ints if python is int
+                else _pg_floats if python is float
+                else pg_texts
+            )  # fmt: skip
+            casts.append(f"CAST(%s AS {kind.compile(dialect=dialect)}[])")
+    return tuple(arrays), tuple(casts), tuple(picks)
+
+
+@lru_cache(maxsize=64)
+def _pg_plan(
+    table: TableClause, columns: tuple[str, ...], dialect: Dialect
+) -> tuple[tuple[Callable[[Sequence[Any]], str], ...], str]:
+    """The columns' array makers (`_pg_arrays`); and `INSERT … SELECT … FROM
+    unnest(%s, …)`: one array parameter per column, so the statement is short and the
+    same for any number of rows (a VALUES list of thousands of placeholders costs psycopg
+    more to parse than to send)."""
+    arrays, casts, picks = _pg_arrays(table, columns, dialect)
     aliases = ", ".join(f"c{i}" for i in range(len(columns)))
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(picks)} "
-        f"FROM unnest({', '.join(arrays)}) AS u({aliases})"
+        f"FROM unnest({', '.join(casts)}) AS u({aliases})"
     )
-    return tuple(converts), sql
+    return arrays, sql
 
 
 def insert(
@@ -128,6 +188,44 @@ def insert(
     return _insert_sqlite(conn, table, cols, rows, tail)
 
 
+def update(
+    conn: Connection,
+    table: TableClause,
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Set `columns` of the rows whose `key` column has the given value: rows are
+    (key value, *column values). One statement per chunk on PostgreSQL (`UPDATE … FROM
+    unnest(…)`), one prepared statement run per row on SQLite (no round trips there)."""
+    if not rows:
+        return
+    cols = (key, *columns)
+    if conn.dialect.name == "postgresql":
+        arrays, casts, picks = _pg_arrays(table, cols, conn.dialect)
+        sets = ", ".join(f"{c} = {pick}" for c, pick in zip(columns, picks[1:], strict=True))
+        aliases = ", ".join(f"c{i}" for i in range(len(cols)))
+        sql = (
+            f"UPDATE {table.name} SET {sets} FROM unnest({', '.join(casts)}) AS u({aliases}) "
+            f"WHERE {table.name}.{key} = u.c0"
+        )
+        for start in range(0, len(rows), PG_ROWS):
+            part = rows[start : start + PG_ROWS]
+            conn.exec_driver_sql(
+                sql, tuple(array([row[i] for row in part]) for i, array in enumerate(arrays))
+            )
+        return
+    converts, _ = _sqlite_plan(table, cols)
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    params = []
+    for row in rows:
+        values = list(row)
+        for i, convert in converts:
+            values[i] = convert(values[i])
+        params.append((*values[1:], values[0]))
+    conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} WHERE {key} = ?", params)
+
+
 def _insert_pg(
     conn: Connection,
     table: TableClause,
@@ -135,11 +233,11 @@ def _insert_pg(
     rows: Sequence[Sequence[Any]],
     tail: str,
 ) -> list[tuple[Any, ...]]:
-    converts, sql = _pg_plan(table, cols, conn.dialect)
+    arrays, sql = _pg_plan(table, cols, conn.dialect)
     out: list[tuple[Any, ...]] = []
     for start in range(0, len(rows), PG_ROWS):
         part = rows[start : start + PG_ROWS]
-        params = tuple([c(row[i]) for row in part] for i, c in enumerate(converts))
+        params = tuple(array([row[i] for row in part]) for i, array in enumerate(arrays))
         result = conn.exec_driver_sql(sql + tail, params)
         if result.returns_rows:
             out.extend(tuple(r) for r in result)

@@ -251,13 +251,10 @@ def refresh_stories(
     ids = sorted(set(story_ids) - fresh.keys())
     _lock_stories(conn, ids)
     changed: set[str] = set()
-    story_updates: list[dict[str, Any]] = []
+    story_updates: list[tuple[int, datetime, datetime, int, int]] = []
     members: list[tuple[str, int, datetime]] = []
     for sid, f in fresh.items():
-        story_updates.append(
-            {"_id": sid, "published": f.published, "updated_at": now, "best_entry_id": f.entry_id,
-             "copies": 1}
-        )  # fmt: skip
+        story_updates.append((sid, f.published, now, f.entry_id, 1))
         for key in feed_keys(((f.source_id, f.channels),), regions_of):
             members.append((key, sid, f.published))
             changed.add(key)
@@ -271,21 +268,17 @@ def refresh_stories(
         for sid, rows_ in copies.items():
             published = min(r.published for r in rows_)
             best = max(rows_, key=lambda r: (r.richness or 0, -r.published.timestamp(), -r.id))
+            updated = max(max(r.updated_at for r in rows_), now)
             story_updates.append(
-                {
-                    "_id": sid,
-                    "published": published,
-                    "updated_at": max(max(r.updated_at for r in rows_), now),
-                    "best_entry_id": best.id,
-                    "copies": len({r.source_id for r in rows_}),
-                }
+                (sid, published, updated, best.id, len({r.source_id for r in rows_}))
             )
             for key in feed_keys(((r.source_id, r.channels or ()) for r in rows_), regions_of):
                 members.append((key, sid, published))
                 changed.add(key)
         conn.execute(_UNLIST, ids_)
-    if story_updates:
-        conn.execute(update(STORIES).where(S.id == bindparam("_id")), story_updates)
+    bulk.update(
+        conn, STORIES, "id", ("published", "updated_at", "best_entry_id", "copies"), story_updates
+    )
     bulk.insert(conn, MEMBERS, ("feed_key", "story_id", "published"), members)
     bulk.insert(conn, CHANGES, ("feed_key", "at"), [(k, now) for k in sorted(changed)])
     return changed
