@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.poll import _env  # noqa: E402  (the children find the project, and PYTHONPATH)
+
 FEED = "/feeds/region/linyi.atom"
 
 
@@ -167,8 +170,6 @@ def latency(args: argparse.Namespace) -> None:
             )
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def seconds_of(run: tuple[list[float], int, float]) -> str:

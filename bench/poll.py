@@ -156,7 +156,8 @@ def child(kind: str, args: argparse.Namespace, base: str, work: Path) -> list[di
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+    extra = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": str(ROOT) + (os.pathsep + extra if extra else "")}
 
 
 def print_table(

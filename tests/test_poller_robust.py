@@ -196,6 +196,24 @@ async def test_parser_processes_yield_the_cpu_to_the_server() -> None:
         await pool.close()
 
 
+def test_the_service_keeps_its_startup_objects_out_of_the_collector() -> None:
+    """Full collections walking the process's modules and config paused the event loop
+    for up to 130 ms during a first poll; `serve_forever` settles them first."""
+    import gc
+
+    from aggregator.service import GC_THRESHOLDS, settle_gc
+
+    before = gc.get_threshold()
+    try:
+        settle_gc()
+        assert gc.get_freeze_count() > 10_000  # the modules imported to get here, at least
+        assert gc.get_threshold() == GC_THRESHOLDS and GC_THRESHOLDS[0] > before[0]
+        assert gc.get_count()[0] < 100  # and the young generation starts empty
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
 async def test_pool_answers_after_a_killed_job() -> None:
     from datetime import UTC, datetime
 
