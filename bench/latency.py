@@ -170,8 +170,6 @@ def latency(args: argparse.Namespace) -> None:
             )
 
 
-
-
 def seconds_of(run: tuple[list[float], int, float]) -> str:
     return f"{run[2]:.0f}s"
 
