@@ -15,7 +15,7 @@ from aggregator.model import Dedupe, FeedQuery, FeedScope, FullText, RawEntry, R
 from aggregator.normalise import Context, normalise
 from aggregator.normalise.fingerprint import fingerprint
 from aggregator.normalise.identity import digest
-from aggregator.store import Store
+from aggregator.store import Store, bulk
 from aggregator.store.tables import ENTRIES, STORY_BANDS
 from tests import test_store
 from tests.factories import NOW, article, site_config
@@ -291,6 +291,47 @@ def test_candidates_are_found_by_an_index_range_scan(sqlite_url: str) -> None:
             assert "SCAN stories" not in plan and "SCAN feed_members" not in plan, plan
         with s.engine.connect() as conn:
             assert conn.scalar(select(func.count()).select_from(STORY_BANDS)) == 2 * 18
+    finally:
+        s.close()
+
+
+@pytest.mark.pg
+def test_candidates_are_found_by_an_index_range_scan_on_postgresql(pg_url: str) -> None:
+    """With statistics saying story_bands is small, a plain join of the poll's keys to it
+    was planned as a hash of the whole table: a cost that grows with the store."""
+    s = Store(pg_url)
+    try:
+        s.sync_sources(site_config().site, NOW, random.Random(1))
+        save(s, "feixian-news", [copy("feixian-news", 1, TITLE, BODY)])
+        # Other stories' keys, each carried by 25 copies (syndication), as in bench/ingest.py.
+        rng = random.Random(5)
+        keys = [rng.getrandbits(62) for _ in range(2000)]
+        filler = [(keys[i % 2000], NOW, 10_000 + i, 10_000 + i // 18) for i in range(50_000)]
+        with s.engine.begin() as conn:
+            cols = ("band_key", "published", "entry_id", "story_id")
+            bulk.insert(conn, STORY_BANDS, cols, filler)
+        with s.engine.connect() as conn:
+            conn.execute(text("ANALYZE story_bands"))
+            conn.commit()
+        plans: list[str] = []
+
+        @event.listens_for(s.engine, "before_cursor_execute")
+        def grab(conn, cursor, statement, params, context, executemany):
+            if "FROM story_bands" in statement and "GROUP BY" in statement:
+                cursor.execute("EXPLAIN " + statement, params)
+                plans.append(" | ".join(r[0] for r in cursor.fetchall()))
+
+        rng = random.Random(6)  # a first poll: 50 articles, 900 keys to look up
+        poll = [copy("mengyin-rb", 1, TITLE, BODY)]
+        poll += [
+            copy("mengyin-rb", n, f"第{n}条消息", "".join(rng.choice(BODY) for _ in range(120)))
+            for n in range(2, 51)
+        ]
+        save(s, "mengyin-rb", poll)
+        event.remove(s.engine, "before_cursor_execute", grab)
+        assert plans and all("story_bands_pkey" in p for p in plans), plans
+        assert not any("Seq Scan on story_bands" in p for p in plans), plans
+        assert s.counts()["stories"] == 50  # and the copy was merged
     finally:
         s.close()
 

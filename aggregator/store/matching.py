@@ -302,17 +302,18 @@ def _shared_keys(
     key rows of copies published first..last (times as `bulk.time_param` gives them),
     counted per article and copy. An index range scan of story_bands per span."""
     b = STORY_BANDS.name
-    tail = (
-        f"SELECT q.a, {b}.story_id, {b}.entry_id, count(*) FROM {b} JOIN q "
-        f"ON {b}.band_key = q.k AND {b}.published >= q.lo AND {b}.published <= q.hi "
-        f"GROUP BY q.a, {b}.story_id, {b}.entry_id"
-    )
     if conn.dialect.name == "postgresql":
-        k, lo, hi, a = zip(*spans, strict=True)
+        # The lateral subquery with OFFSET 0 is not flattened into a join, so PostgreSQL
+        # cannot choose to hash the whole table (which it did once its statistics said
+        # the table was small): each span is its own range scan of the primary key.
         sql = (
-            "WITH q AS (SELECT * FROM unnest(CAST(%s AS bigint[]), CAST(%s AS timestamptz[]), "
-            "CAST(%s AS timestamptz[]), CAST(%s AS integer[])) AS t(k, lo, hi, a)) " + tail
+            "SELECT q.a, c.story_id, c.entry_id, count(*) FROM unnest(CAST(%s AS bigint[]), "
+            "CAST(%s AS timestamptz[]), CAST(%s AS timestamptz[]), CAST(%s AS integer[])) "
+            f"AS q(k, lo, hi, a) CROSS JOIN LATERAL (SELECT story_id, entry_id FROM {b} "
+            "WHERE band_key = q.k AND published >= q.lo AND published <= q.hi OFFSET 0) AS c "
+            "GROUP BY q.a, c.story_id, c.entry_id"
         )
+        k, lo, hi, a = zip(*spans, strict=True)
         params: tuple[Any, ...] = (
             bulk.pg_ints(k),
             bulk.pg_times(lo),
@@ -321,7 +322,12 @@ def _shared_keys(
         )
     else:
         marks = ", ".join(["(?, ?, ?, ?)"] * len(spans))
-        sql = f"WITH q(k, lo, hi, a) AS (VALUES {marks}) " + tail
+        sql = (
+            f"WITH q(k, lo, hi, a) AS (VALUES {marks}) "
+            f"SELECT q.a, {b}.story_id, {b}.entry_id, count(*) FROM {b} JOIN q "
+            f"ON {b}.band_key = q.k AND {b}.published >= q.lo AND {b}.published <= q.hi "
+            f"GROUP BY q.a, {b}.story_id, {b}.entry_id"
+        )
         params = tuple(v for span in spans for v in span)
     return [tuple(r) for r in conn.exec_driver_sql(sql, params)]
 
