@@ -65,6 +65,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "tests" / "data" / "dedupe" / "pairs.jsonl"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PER_WEEK = 10_000  # stored articles per week of history, whatever the size
+# The PostgreSQL the store benchmarks use unless --pg says otherwise (the tests' server).
+PG_DEFAULT = os.environ.get("AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POLL = 25  # new articles per save_poll, as one poll of a busy source brings
 COUNTIES = [
     "feixian",
@@ -427,12 +429,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,1000000", help="stored articles, comma separated")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument(
-        "--pg",
-        default=os.environ.get(
-            "AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    parser.add_argument("--pg", default=PG_DEFAULT)
     args = parser.parse_args()
     pairs = load_pairs()
     print(quality(pairs))

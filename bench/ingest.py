@@ -43,7 +43,7 @@ from aggregator.poller.work import prepare  # noqa: E402
 from aggregator.store import SourceUpdate, Store  # noqa: E402
 from aggregator.store.ingest import _entry_values  # noqa: E402
 from aggregator.store.tables import ENTRIES, STORIES  # noqa: E402
-from bench.dedupe import database  # noqa: E402
+from bench.dedupe import PG_DEFAULT, database  # noqa: E402
 from bench.sources import render, shared_stories  # noqa: E402
 from tests.fleet import source_id  # noqa: E402
 
@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--feeds", type=int, default=200)
     p.add_argument("--entries", type=int, default=50)
     p.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    p.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    p.add_argument("--pg", default=PG_DEFAULT)
     p.add_argument("--profile", action="store_true", help="cProfile of our ingest")
     args = p.parse_args(argv)
 

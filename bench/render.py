@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -43,11 +42,12 @@ from aggregator.model import FeedQuery, FeedScope  # noqa: E402
 from aggregator.store import Store  # noqa: E402
 from aggregator.web.feeds import render  # noqa: E402
 from aggregator.web.runtime import Runtime  # noqa: E402
-from bench.dedupe import CHANNELS, COUNTIES, NOW, database, fill, site  # noqa: E402
+from bench.dedupe import CHANNELS, COUNTIES, NOW, PG_DEFAULT, database, fill, site  # noqa: E402
 
 TARGET_MS = 50.0
 TARGET_RATIO = 2.0
 FORMATS = ("atom", "rss", "json")
+KINDS = ("region", "county", "channel")  # the table's columns: see scopes()
 
 
 def config() -> LoadedConfig:
@@ -102,18 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sizes", default="10000,1000000", help="stored articles, comma separated")
     p.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    p.add_argument(
-        "--pg",
-        default=os.environ.get(
-            "AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    p.add_argument("--pg", default=PG_DEFAULT)
     args = p.parse_args(argv)
     cfg = config()
     sizes = sorted(int(x) for x in args.sizes.split(","))
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     head = f"{'database':<11}{'stored':>11}{'fill s':>8}{'first':>8}"
-    head += "".join(f"{k + ' med':>12}{'max':>7}" for k in ("region", "county", "channel"))
+    head += "".join(f"{k + ' med':>12}{'max':>7}" for k in KINDS)
     print("cold renders through web.feeds.render, no render cache; ms")
     print(head + f"{'x base':>8}  verdict")
     for kind in kinds:
@@ -121,13 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             with database(kind, args.pg, n) as url:
                 r = run_size(url, n, cfg)
-            every = [ms for k in ("region", "county", "channel") for ms in r[k]]
+            every = [ms for k in KINDS for ms in r[k]]
             median = statistics.median(every)
             region = statistics.median(r["region"])
             base = base if base is not None else region
             ratio = region / base
             line = f"{kind:<11}{n:>11,}{r['fill_s']:>8.0f}{r['first']:>8.1f}"
-            for k in ("region", "county", "channel"):
+            for k in KINDS:
                 line += f"{statistics.median(r[k]):>12.1f}{max(r[k]):>7.1f}"
             met = median < TARGET_MS and ratio <= TARGET_RATIO
             verdict = "MET" if met else "MISSED"

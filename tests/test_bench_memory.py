@@ -1,37 +1,14 @@
 """bench/memory.py at toy size, so the benchmark does not rot (figures are not checked)."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.benches import run_bench
 
 
 @pytest.mark.slow
 def test_memory_bench_runs_and_prints_its_table():
-    out = subprocess.run(
-        [
-            sys.executable,
-            "bench/memory.py",
-            "--stored",
-            "0",
-            "300",
-            "--sources",
-            "16",
-            "--per-source",
-            "2",
-            "--workers",
-            "1",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    args = ["--stored", "0", "300", "--sources", "16", "--per-source", "2", "--workers", "1"]
+    out = run_bench("memory.py", *args, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.splitlines()
     assert "peak MB" in lines[1]

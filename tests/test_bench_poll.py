@@ -3,24 +3,11 @@ itself is measured by hand; nothing here is timed)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.benches import run_bench
 
 
 def test_poll_bench_runs_its_passes_and_prints_its_table() -> None:
-    out = subprocess.run(
-        [sys.executable, "bench/poll.py", "--sources", "5", "--entries", "5"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    out = run_bench("poll.py", "--sources", "5", "--entries", "5")
     assert out.returncode == 0, out.stdout + out.stderr
     rows = {(line[:9].strip(), line[10:16].strip()): line for line in out.stdout.splitlines()}
     # every pass polled every source, and the server answered as the pass wants

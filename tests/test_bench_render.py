@@ -3,31 +3,17 @@ the table through the server's path and prints the table (nothing is timed here)
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from tests.benches import run_bench
 from tests.conftest import PG_URL, require_pg
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def test_render_bench_renders_every_feed_and_prints_its_table(db: str) -> None:
     if db == "postgresql":
         require_pg()
-    out = subprocess.run(
-        [sys.executable, "bench/render.py", "--sizes", "300,600", "--db", db, "--pg", PG_URL],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    out = run_bench("render.py", "--sizes", "300,600", "--db", db, "--pg", PG_URL)
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [line.split() for line in out.stdout.splitlines() if line.startswith(db)]
     assert [r[1] for r in rows] == ["300", "600"]

@@ -6,29 +6,16 @@ when it is installed and is reported as not installed otherwise. No figure is ju
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.benches import run_bench
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_serving_benchmark_prints_its_table() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = ["--load", "aiohttp", "--duration", "0.3", "--connections", "4", "--articles", "50"]
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "serve.py"), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=240,
-    )
+    done = run_bench("serve.py", *args, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     assert "ours/bare" in out and "ours/nginx" in out

@@ -20,8 +20,8 @@ from tests.factories import NOW, poll_result
 LEASE = timedelta(minutes=2)
 
 
-def site(*hosts: tuple[str, int, int, str]):
-    """Sources on hosts: (host, how many, per_host, host_gap)."""
+def site(*hosts: tuple[str, int, int, str], timeout: str | None = None):
+    """Sources on hosts: (host, how many, per_host, host_gap), each with `timeout` if given."""
     lines = [
         "site: {title: t, base_url: http://news.example.org}",
         "defaults: {interval: 1m}",
@@ -38,6 +38,7 @@ def site(*hosts: tuple[str, int, int, str]):
                 f"        per_host: {per_host}",
                 f"        host_gap: {gap}",
             ]
+            lines += [f"        timeout: {timeout}"] if timeout else []
     return load_text("\n".join(lines) + "\n", "feeds.yaml").site
 
 
@@ -228,18 +229,7 @@ async def test_the_lease_follows_the_config_it_was_computed_for(sqlite_url: str)
     from aggregator.poller.scheduler import Poller
 
     first = site(("a.example.cn", 2, 1, "0s"))
-    text = "\n".join(
-        [
-            "site: {title: t, base_url: http://news.example.org}",
-            "defaults: {interval: 1m}",
-            "regions:",
-            "  - id: r",
-            "    title: R",
-            "    sources:",
-            "      - {id: slow, url: http://b.example.cn/f.xml, timeout: 2m}",
-        ]
-    )
-    slower = load_text(text + "\n", "feeds.yaml").site
+    slower = site(("b.example.cn", 1, 1, "0s"), timeout="2m")
     store, sessions, pool = Store(sqlite_url), Sessions(), ParsePool(0)
     try:
         poller = Poller(store, first, sessions, pool)

@@ -105,8 +105,8 @@ class Checkpointer:
             cur.close()
         finally:
             raw.close()
-        busy, log, done = row
-        return int(busy), int(log), int(done)
+        busy, frames, done = row
+        return int(busy), int(frames), int(done)
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):

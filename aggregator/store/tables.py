@@ -207,9 +207,9 @@ class FeedMemberRow(Base):
 class StoryBandRow(Base):
     """Near-duplicate lookup keys of each copy (normalise.fingerprint), by publish time.
 
-    Candidates for a new article are `band_key IN (its keys) AND published BETWEEN …`:
-    one range scan per key of the primary key, whose cost grows with the articles
-    published in the window, not with the store. The key covers the story too (SQLite:
+    Candidates for a new article are the rows of each of its keys published within its
+    window: one range scan of the primary key per key, whose cost grows with the
+    articles published in the window, not with the store. The key covers the story too (SQLite:
     a table WITHOUT ROWID, which is its primary key; PostgreSQL: INCLUDE), so the scan
     reads no other page per row, and a new copy writes one B-tree, not two.
     """
