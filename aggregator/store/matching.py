@@ -158,10 +158,12 @@ def _near(
 ) -> dict[str, Match]:
     window = settings.window
     stamp = bulk.time_param(conn)
-    # (key, earliest and latest time of a copy within the article's window, article)
+    # (key, earliest and latest time of a copy within the article's window, article);
+    # an article's window is formatted once, not once per key (18 keys an article).
     spans = [
-        (k, stamp(a.published - window), stamp(a.published + window), n)
+        (k, lo, hi, n)
         for n, a in enumerate(articles)
+        for lo, hi in ((stamp(a.published - window), stamp(a.published + window)),)
         for k in prints[a.key].keys
     ]
     hits: dict[str, Counter[int]] = {a.key: Counter() for a in articles}  # by story
