@@ -122,3 +122,26 @@ async def harness(origin, faults, sqlite_url) -> Any:
     bench = Harness(origin, faults, sqlite_url)
     yield bench
     await bench.close()
+
+
+@pytest.fixture
+def aiohttp_client(aiohttp_client: Any) -> Any:
+    """pytest-aiohttp's client, with our applications served as `aggregator serve` serves
+    them: cached feeds answered ahead of the router (web.hot), so every test of a feed
+    asked for twice covers that path too."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from aggregator.web.hot import HotRunner
+    from aggregator.web.runtime import RUNTIME
+
+    class Served(TestServer):
+        async def _make_runner(self, **kwargs: Any) -> HotRunner:
+            return HotRunner(self.app, **kwargs)
+
+    async def client(app: Any, **kwargs: Any) -> Any:
+        if isinstance(app, web.Application) and RUNTIME in app:
+            app = Served(app)
+        return await aiohttp_client(app, **kwargs)
+
+    return client

@@ -19,6 +19,8 @@ from email.utils import format_datetime
 import brotli  # type: ignore[import-untyped,unused-ignore]  # no stubs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from aggregator.web.middleware import SECURITY_HEADERS
+
 MIN_COMPRESS = 1024  # smaller bodies gain less than the headers cost
 BROTLI_QUALITY = 6  # near 11's size at a fraction of its time; renders run on the event loop
 # Public reads (feeds, the JSON API) may be fetched from any site's scripts (see web.edge).
@@ -95,6 +97,7 @@ class Rendered:
         head["Vary"] = "Accept-Encoding"
         if cors:
             head.extend(CORS)
+        head.extend(SECURITY_HEADERS)  # what web.edge adds, here too for web.hot's answers
         if self.last_modified is not None:
             head["Last-Modified"] = format_datetime(self.last_modified, usegmt=True)
         not_modified = CIMultiDictProxy(head.copy())

@@ -189,7 +189,7 @@ def max_age(site: Site, scope: FeedScope) -> int:
     return int(min(max(interval.total_seconds() / 4, 60), 900))
 
 
-def respond(request: web.Request, rendered: Rendered, *, cors: bool = True) -> web.Response:
+def respond(request: web.BaseRequest, rendered: Rendered, *, cors: bool = True) -> web.Response:
     """200, or 304 with no body when the client's copy is current (by ETag, else by date).
 
     The body goes out gzip- or brotli-compressed when the client accepts it (compressed
@@ -235,7 +235,7 @@ def choose_encoding(accept_encoding: str | None) -> str | None:
     return best if weights.get(best, weights.get("*", 0.0)) > 0 else None
 
 
-def not_modified(request: web.Request, rendered: Rendered) -> bool:
+def not_modified(request: web.BaseRequest, rendered: Rendered) -> bool:
     """If-None-Match decides when present; else an If-Modified-Since that is not in the
     future (a clock ahead of ours must not freeze a reader's copy, RFC 9110 13.1.3)."""
     inm = request.headers.get("If-None-Match")
