@@ -219,9 +219,7 @@ def update(
     sets = ", ".join(f"{c} = ?" for c in columns)
     params = []
     for row in rows:
-        values = list(row)
-        for i, convert in converts:
-            values[i] = convert(values[i])
+        values = _sqlite_values(row, converts)
         params.append((*values[1:], values[0]))
     conn.exec_driver_sql(f"UPDATE {table.name} SET {sets} WHERE {key} = ?", params)
 
@@ -259,12 +257,17 @@ def _insert_sqlite(
         part = rows[start : start + per]
         params: list[Any] = []
         for row in part:
-            values = list(row)
-            for i, convert in converts:
-                values[i] = convert(values[i])
-            params += values
+            params += _sqlite_values(row, converts)
         sql = head + ", ".join([one] * len(part)) + tail
         result = conn.exec_driver_sql(sql, tuple(params))
         if result.returns_rows:
             out.extend(tuple(r) for r in result)
     return out
+
+
+def _sqlite_values(row: Sequence[Any], converts: Sequence[tuple[int, Convert]]) -> list[Any]:
+    """A row's values as SQLite's driver takes them (`_sqlite_plan`'s converters applied)."""
+    values = list(row)
+    for i, convert in converts:
+        values[i] = convert(values[i])
+    return values

@@ -144,8 +144,8 @@ def target_of(request: web.Request, site: Site, memo: dict[str, Target]) -> Targ
     """The request's feed, parsed once per URL and config: a repeat costs one dict lookup.
     Bad URLs (NotFound, BadParameter) are parsed afresh each time, never remembered."""
     raw = request.raw_path  # path and query, as sent
-    found = memo.get(raw)
-    if found is not None and found.site is site:
+    found = remembered(memo, raw, site)
+    if found is not None:
         return found
     fmt = request.match_info["fmt"]
     if fmt not in FORMATS:
@@ -155,6 +155,12 @@ def target_of(request: web.Request, site: Site, memo: dict[str, Target]) -> Targ
         memo.clear()
     found = memo[raw] = Target(site, query, fmt, cache_key(query, fmt))
     return found
+
+
+def remembered(memo: dict[str, Target], raw: str, site: Site) -> Target | None:
+    """What `target_of` parsed for this raw path under this very config, if it did."""
+    found = memo.get(raw)
+    return found if found is not None and found.site is site else None
 
 
 async def feed(request: web.Request) -> web.StreamResponse:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from aggregator.web.edge import READ_METHODS
-from aggregator.web.feeds import respond
+from aggregator.web.feeds import remembered, respond
 from aggregator.web.runtime import RUNTIME, Runtime
 
 RequestHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
@@ -29,8 +29,8 @@ def cached_feeds_first(handle: RequestHandler, rt: Runtime) -> RequestHandler:
 
     async def handler(request: web.BaseRequest) -> web.StreamResponse:
         if request.method in READ_METHODS:
-            target = rt.feed_targets.get(request.raw_path)
-            if target is not None and target.site is rt.config.site:
+            target = remembered(rt.feed_targets, request.raw_path, rt.config.site)
+            if target is not None:
                 rendered = rt.cache.get(target.key)
                 if rendered is not None:
                     return respond(request, rendered)
